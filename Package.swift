@@ -1,0 +1,99 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Tripline: CloudTrail detection and alerting.
+// The core (TriplineJSON, TriplineCore, TriplineRules, TriplineAlerts) is pure: bytes and values in, values out.
+// Everything that touches files, the network, the clock or AWS lives in the adapter modules above it.
+
+let package = Package(
+    name: "Tripline",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "tripline", targets: ["tripline"]),
+        .executable(name: "tripline-lambda", targets: ["tripline-lambda"]),
+        .executable(name: "tripline-bench", targets: ["tripline-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    ],
+    targets: [
+        // zlib straight from the system: the hot path needs inflate and nothing else.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+
+        // Pure core.
+        .target(name: "TriplineJSON"),
+        .target(name: "TriplineCore", dependencies: ["TriplineJSON"]),
+        .target(
+            name: "TriplineRules",
+            dependencies: ["TriplineCore", "TriplineJSON", .product(name: "Yams", package: "Yams")],
+            plugins: ["EmbedCatalog"]
+        ),
+        .target(name: "TriplineAlerts", dependencies: ["TriplineCore", "TriplineJSON"]),
+
+        // Adapters.
+        .target(name: "TriplineIO", dependencies: ["TriplineCore", "TriplineJSON", "CZlib"]),
+        .target(name: "SigV4", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .target(
+            name: "TriplineAWS",
+            dependencies: [
+                "SigV4",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+        .target(
+            name: "TriplineService",
+            dependencies: ["TriplineCore", "TriplineJSON", "TriplineRules", "TriplineIO", "TriplineAlerts", "TriplineAWS"]
+        ),
+        .target(
+            name: "TriplineSQLite",
+            dependencies: ["TriplineCore", "TriplineService", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .target(name: "TriplineLambda", dependencies: ["TriplineService", "TriplineAWS", "TriplineCore", "TriplineJSON"]),
+
+        // Deterministic synthetic CloudTrail (benchmarks, bundled samples, scale tests).
+        .target(name: "TriplineSynth"),
+
+        // Executables.
+        .executableTarget(
+            name: "tripline",
+            dependencies: [
+                "TriplineCore", "TriplineJSON", "TriplineRules", "TriplineIO", "TriplineAlerts",
+                "TriplineService", "TriplineSQLite", "TriplineAWS",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "tripline-lambda", dependencies: ["TriplineLambda"]),
+        .executableTarget(
+            name: "tripline-bench",
+            dependencies: ["TriplineCore", "TriplineJSON", "TriplineRules", "TriplineIO", "TriplineSynth", "CZlib"]
+        ),
+
+        // Build tool: the rule catalog (rules/**/*.yml) is compiled into the binary, so the CLI and the Lambda
+        // never have to find rule files at run time.
+        .executableTarget(name: "catalog-embed", path: "Plugins/catalog-embed"),
+        .plugin(name: "EmbedCatalog", capability: .buildTool(), dependencies: ["catalog-embed"]),
+
+        // Tests. TriplineTestSupport starts real servers (moto_server, the Lambda RIE) for the tests that need them.
+        .target(name: "TriplineTestSupport", path: "Tests/Support"),
+        .testTarget(name: "TriplineJSONTests", dependencies: ["TriplineJSON"]),
+        .testTarget(name: "TriplineCoreTests", dependencies: ["TriplineCore", "TriplineJSON", "TriplineRules"]),
+        .testTarget(name: "TriplineRulesTests", dependencies: ["TriplineRules", "TriplineCore", "TriplineJSON"]),
+        .testTarget(name: "TriplineIOTests", dependencies: ["TriplineIO", "TriplineCore", "TriplineJSON", "TriplineRules", "TriplineSynth", "CZlib"]),
+        .testTarget(name: "TriplineAlertsTests", dependencies: ["TriplineAlerts", "TriplineCore", "TriplineRules", "TriplineJSON"]),
+        .testTarget(name: "SigV4Tests", dependencies: ["SigV4"]),
+        .testTarget(name: "TriplineAWSTests", dependencies: ["TriplineAWS", "SigV4", "TriplineTestSupport"]),
+        .testTarget(
+            name: "TriplineServiceTests",
+            dependencies: ["TriplineService", "TriplineAWS", "TriplineCore", "TriplineRules", "TriplineSQLite", "TriplineLambda", "TriplineTestSupport", "CZlib"]
+        ),
+        .testTarget(
+            name: "DeployTests",
+            dependencies: ["TriplineService", "TriplineAWS", "TriplineLambda", "TriplineCore", "TriplineRules", "TriplineTestSupport"]
+        ),
+        .testTarget(name: "CLITests", dependencies: ["TriplineJSON", "TriplineTestSupport"]),
+    ]
+)

@@ -1,0 +1,1 @@
+// TriplineAWS: placeholder until the module lands.

@@ -1,0 +1,1 @@
+// TriplineAlerts: placeholder until the module lands.

@@ -1,0 +1,1 @@
+// TriplineCore: placeholder until the module lands.

@@ -1,0 +1,1 @@
+// TriplineIO: placeholder until the module lands.

@@ -1,0 +1,1 @@
+// TriplineJSON: placeholder until the module lands.

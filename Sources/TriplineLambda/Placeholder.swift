@@ -1,0 +1,1 @@
+// TriplineLambda: placeholder until the module lands.

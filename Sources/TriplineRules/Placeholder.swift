@@ -1,0 +1,1 @@
+// TriplineRules: placeholder until the module lands.

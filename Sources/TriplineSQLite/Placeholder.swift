@@ -1,0 +1,1 @@
+// TriplineSQLite: placeholder until the module lands.

@@ -1,0 +1,1 @@
+// TriplineService: placeholder until the module lands.

@@ -1,0 +1,1 @@
+// TriplineSynth: placeholder until the module lands.
