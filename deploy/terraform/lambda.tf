@@ -1,0 +1,145 @@
+# The function, its log group, its role and its (least-privilege) policy.
+
+data "aws_iam_policy_document" "lambda_assume" {
+  statement {
+    effect  = "Allow"
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+resource "aws_iam_role" "lambda" {
+  name               = "${local.name}-lambda"
+  description        = "Tripline function role"
+  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
+  tags               = local.tags
+}
+
+# Exactly the calls the code makes. No wildcard action; the only "*" resource is cloudtrail:LookupEvents,
+# which does not support resource-level permissions.
+data "aws_iam_policy_document" "lambda" {
+  statement {
+    sid       = "WriteOwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${local.log_group_arn}:*"]
+  }
+
+  statement {
+    sid       = "PublishAlerts"
+    actions   = ["sns:Publish"]
+    resources = [aws_sns_topic.alerts.arn]
+  }
+
+  statement {
+    sid = "FindingsStore"
+    actions = [
+      "dynamodb:BatchWriteItem",
+      "dynamodb:GetItem",
+      "dynamodb:PutItem",
+      "dynamodb:Query",
+      "dynamodb:UpdateItem",
+    ]
+    resources = [aws_dynamodb_table.findings.arn, "${aws_dynamodb_table.findings.arn}/index/*"]
+  }
+
+  # SNS encrypts with the key on the publisher's behalf; S3 decrypts trail objects with it.
+  statement {
+    sid       = "UseTriplineKey"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [aws_kms_key.this.arn]
+  }
+
+  dynamic "statement" {
+    for_each = local.read_trail_bucket ? [1] : []
+    content {
+      sid       = "ReadTrailLogFiles"
+      actions   = ["s3:GetObject"]
+      resources = ["${local.trail_bucket_arn}/${local.key_prefix_path}AWSLogs/*"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.read_trail_bucket && !var.enable_cloudtrail && var.existing_trail_kms_key_arn != "" ? [1] : []
+    content {
+      sid       = "DecryptExistingTrailLogs"
+      actions   = ["kms:Decrypt"]
+      resources = [var.existing_trail_kms_key_arn]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.enable_s3_ingestion ? [1] : []
+    content {
+      sid = "ConsumeIngestQueue"
+      actions = [
+        "sqs:ChangeMessageVisibility",
+        "sqs:DeleteMessage",
+        "sqs:GetQueueAttributes",
+        "sqs:ReceiveMessage",
+      ]
+      resources = [aws_sqs_queue.ingest[0].arn]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.enable_polling ? [1] : []
+    content {
+      sid       = "PollCloudTrail"
+      actions   = ["cloudtrail:LookupEvents"]
+      resources = ["*"] # LookupEvents has no resource-level permissions.
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "lambda" {
+  name   = "${local.name}-lambda"
+  role   = aws_iam_role.lambda.id
+  policy = data.aws_iam_policy_document.lambda.json
+}
+
+resource "aws_cloudwatch_log_group" "lambda" {
+  name              = local.log_group_name
+  retention_in_days = var.log_retention_days
+  tags              = local.tags
+}
+
+resource "aws_lambda_function" "this" {
+  function_name    = local.function_name
+  description      = "Tripline CloudTrail detection (${var.environment})"
+  role             = aws_iam_role.lambda.arn
+  runtime          = "provided.al2023"
+  handler          = "bootstrap"
+  architectures    = [var.architecture]
+  filename         = var.lambda_zip
+  source_code_hash = filebase64sha256(var.lambda_zip)
+  memory_size      = var.lambda_memory_mb
+  timeout          = var.lambda_timeout_seconds
+
+  reserved_concurrent_executions = var.lambda_reserved_concurrency
+
+  environment {
+    variables = {
+      ALERT_SNS_ARN             = aws_sns_topic.alerts.arn
+      DYNAMODB_TABLE            = aws_dynamodb_table.findings.name
+      LOG_LEVEL                 = var.log_level
+      TRIPLINE_MIN_SEVERITY     = var.min_severity
+      TRIPLINE_LOOKBACK_MINUTES = tostring(var.lookback_minutes)
+      TRIPLINE_ENVIRONMENT      = var.environment
+      TRIPLINE_RETENTION_DAYS   = tostring(var.retention_days)
+    }
+  }
+
+  tags = local.tags
+
+  # The log group must exist first so Lambda does not create one without retention; the policy must exist so
+  # the first invocations can log.
+  depends_on = [aws_cloudwatch_log_group.lambda, aws_iam_role_policy.lambda]
+}

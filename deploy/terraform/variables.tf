@@ -1,0 +1,279 @@
+# ---------------------------------------------------------------------------------------------------
+# General
+# ---------------------------------------------------------------------------------------------------
+
+variable "aws_region" {
+  description = "Region the stack is deployed to (used for naming and ARNs; the provider is configured by the caller)."
+  type        = string
+  default     = "us-east-1"
+}
+
+variable "prefix" {
+  description = "Name prefix for every resource. Lowercase letters, digits and hyphens."
+  type        = string
+  default     = "tripline"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,20}$", var.prefix))
+    error_message = "prefix must be 2-21 characters: lowercase letters, digits, hyphens, starting with a letter."
+  }
+}
+
+variable "environment" {
+  description = "Environment name (dev, staging, prod, ...). Part of resource names; passed to the function as TRIPLINE_ENVIRONMENT."
+  type        = string
+  default     = "dev"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{0,15}$", var.environment))
+    error_message = "environment must be 1-16 characters: lowercase letters, digits, hyphens, starting with a letter."
+  }
+}
+
+variable "tags" {
+  description = "Extra tags applied to every taggable resource."
+  type        = map(string)
+  default     = {}
+}
+
+# ---------------------------------------------------------------------------------------------------
+# Switches
+# ---------------------------------------------------------------------------------------------------
+
+variable "enable_cloudtrail" {
+  description = "Create a multi-region CloudTrail trail with its own KMS-encrypted S3 bucket. If false and enable_s3_ingestion is true, set existing_trail_bucket_name."
+  type        = bool
+  default     = true
+}
+
+variable "enable_logging" {
+  description = "Whether the created trail is logging. Keep true on AWS; set false against moto (the provider calls StartLogging by ARN, which moto does not support)."
+  type        = bool
+  default     = true
+}
+
+variable "enable_s3_ingestion" {
+  description = "Ingest CloudTrail log files: S3 ObjectCreated -> SQS (+DLQ) -> Lambda event source mapping."
+  type        = bool
+  default     = true
+}
+
+variable "enable_eventbridge" {
+  description = "Ingest CloudTrail management events in near real time through an EventBridge rule on the default bus."
+  type        = bool
+  default     = true
+}
+
+variable "enable_polling" {
+  description = "Invoke the function on a schedule so it polls CloudTrail LookupEvents (fallback path, no trail needed)."
+  type        = bool
+  default     = false
+}
+
+variable "enable_guardduty_findings" {
+  description = "Forward GuardDuty findings (source aws.guardduty) to the function."
+  type        = bool
+  default     = false
+}
+
+variable "enable_alarms" {
+  description = "Create CloudWatch alarms (Lambda Errors, Throttles, DLQ depth) that notify the alert topic."
+  type        = bool
+  default     = true
+}
+
+# ---------------------------------------------------------------------------------------------------
+# Function
+# ---------------------------------------------------------------------------------------------------
+
+variable "lambda_zip" {
+  description = "Path to the deployment package built by scripts/package-lambda (contains `bootstrap`)."
+  type        = string
+  default     = "../../dist/tripline-lambda.zip"
+}
+
+variable "architecture" {
+  description = "Lambda architecture. Only x86_64 packages are built today."
+  type        = string
+  default     = "x86_64"
+
+  validation {
+    condition     = contains(["x86_64", "arm64"], var.architecture)
+    error_message = "architecture must be x86_64 or arm64."
+  }
+}
+
+variable "lambda_memory_mb" {
+  description = "Function memory in MB (CPU scales with it)."
+  type        = number
+  default     = 256
+}
+
+variable "lambda_timeout_seconds" {
+  description = "Function timeout. The ingestion queue's visibility timeout is set to 6x this value."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.lambda_timeout_seconds >= 3 && var.lambda_timeout_seconds <= 900
+    error_message = "lambda_timeout_seconds must be between 3 and 900."
+  }
+}
+
+variable "lambda_reserved_concurrency" {
+  description = "Reserved concurrency for the function; -1 means unreserved."
+  type        = number
+  default     = -1
+}
+
+variable "log_level" {
+  description = "LOG_LEVEL for the function (trace, debug, info, notice, warning, error)."
+  type        = string
+  default     = "info"
+
+  validation {
+    condition     = contains(["trace", "debug", "info", "notice", "warning", "error", "critical"], var.log_level)
+    error_message = "log_level must be one of trace, debug, info, notice, warning, error, critical."
+  }
+}
+
+variable "log_retention_days" {
+  description = "Retention of the function's CloudWatch log group."
+  type        = number
+  default     = 30
+}
+
+variable "min_severity" {
+  description = "Lowest finding severity the function alerts on (TRIPLINE_MIN_SEVERITY)."
+  type        = string
+  default     = "medium"
+
+  validation {
+    condition     = contains(["info", "low", "medium", "high", "critical"], var.min_severity)
+    error_message = "min_severity must be one of info, low, medium, high, critical."
+  }
+}
+
+variable "lookback_minutes" {
+  description = "How far back each LookupEvents poll reads (TRIPLINE_LOOKBACK_MINUTES). Keep it above polling_interval_minutes so runs overlap; the dedup table absorbs the overlap."
+  type        = number
+  default     = 20
+}
+
+variable "polling_interval_minutes" {
+  description = "Schedule of the polling rule, in minutes."
+  type        = number
+  default     = 15
+
+  validation {
+    condition     = var.polling_interval_minutes >= 1
+    error_message = "polling_interval_minutes must be at least 1."
+  }
+}
+
+variable "retention_days" {
+  description = "How long findings are remembered in DynamoDB (TTL on expires_at, TRIPLINE_RETENTION_DAYS)."
+  type        = number
+  default     = 90
+}
+
+# ---------------------------------------------------------------------------------------------------
+# Ingestion
+# ---------------------------------------------------------------------------------------------------
+
+variable "event_pattern_file" {
+  description = "EventBridge event pattern for CloudTrail events, generated by `tripline eventbridge-pattern` from the enabled rules. At most 4096 characters once minified."
+  type        = string
+  default     = null
+}
+
+variable "existing_trail_bucket_name" {
+  description = "Name of an existing CloudTrail bucket to ingest from when enable_cloudtrail = false. The module REPLACES that bucket's notification configuration."
+  type        = string
+  default     = ""
+}
+
+variable "existing_trail_kms_key_arn" {
+  description = "KMS key that encrypts the existing trail's log files (the function gets kms:Decrypt on it). Empty if SSE-S3."
+  type        = string
+  default     = ""
+}
+
+variable "trail_s3_key_prefix" {
+  description = "S3 key prefix of the trail's log files (CloudTrail's S3KeyPrefix), without trailing slash. Empty for none."
+  type        = string
+  default     = ""
+}
+
+variable "s3_notification_prefix" {
+  description = "Override the S3 notification key prefix. Default: <trail_s3_key_prefix/>AWSLogs/<account>/CloudTrail/ (which excludes CloudTrail-Digest/). Set e.g. to \"AWSLogs/\" for organization trails."
+  type        = string
+  default     = null
+}
+
+variable "sqs_batch_size" {
+  description = "Messages (log-file notifications) per invocation from the ingestion queue."
+  type        = number
+  default     = 10
+}
+
+variable "sqs_max_receive_count" {
+  description = "Deliveries of a notification before it is moved to the dead-letter queue."
+  type        = number
+  default     = 5
+}
+
+# ---------------------------------------------------------------------------------------------------
+# Trail bucket
+# ---------------------------------------------------------------------------------------------------
+
+variable "trail_log_retention_days" {
+  description = "Expire CloudTrail log files (and digests) from the trail bucket after this many days. 0 keeps them forever."
+  type        = number
+  default     = 365
+}
+
+variable "trail_log_ia_transition_days" {
+  description = "Move log files to STANDARD_IA after this many days. 0 disables the transition."
+  type        = number
+  default     = 30
+}
+
+variable "force_destroy_bucket" {
+  description = "Allow `terraform destroy` to delete the trail bucket even if it holds logs. Keep false in production."
+  type        = bool
+  default     = false
+}
+
+# ---------------------------------------------------------------------------------------------------
+# Alerting and storage
+# ---------------------------------------------------------------------------------------------------
+
+variable "alert_email" {
+  description = "Optional e-mail address subscribed to the alert topic (AWS sends a confirmation mail)."
+  type        = string
+  default     = ""
+}
+
+variable "alert_email_min_severity" {
+  description = "If set, the e-mail subscription only receives alerts of this severity or higher (SNS filter policy on the `severity` message attribute). Messages without the attribute (CloudWatch alarms) are always delivered."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = contains(["", "info", "low", "medium", "high", "critical"], var.alert_email_min_severity)
+    error_message = "alert_email_min_severity must be empty or one of info, low, medium, high, critical."
+  }
+}
+
+variable "dynamodb_deletion_protection" {
+  description = "Enable deletion protection on the findings table."
+  type        = bool
+  default     = false
+}
+
+variable "kms_key_deletion_window_days" {
+  description = "Waiting period before the KMS key is deleted after destroy."
+  type        = number
+  default     = 30
+}
