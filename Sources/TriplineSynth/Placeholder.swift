@@ -1,1 +1,0 @@
-// TriplineSynth: placeholder until the module lands.
