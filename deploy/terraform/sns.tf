@@ -85,6 +85,9 @@ resource "aws_sns_topic_subscription" "email" {
   # Findings carry a `severity` message attribute; CloudWatch alarm notifications do not and must still arrive.
   filter_policy_scope = var.alert_email_min_severity == "" ? null : "MessageAttributes"
   filter_policy = var.alert_email_min_severity == "" ? null : jsonencode({
-    severity = concat(local.email_severities, [{ exists = false }])
+    "$or" = [
+      { severity = local.email_severities },
+      { severity = [{ exists = false }] },
+    ]
   })
 }
