@@ -234,9 +234,9 @@ variable "trail_log_retention_days" {
 }
 
 variable "trail_log_ia_transition_days" {
-  description = "Move log files to STANDARD_IA after this many days. 0 disables the transition."
+  description = "Move log files to STANDARD_IA after this many days; 0 (default) disables it. CloudTrail files are small (KBs): IA bills at least 128 KB per object and $0.01 per 1,000 transitions, which usually costs more than it saves (docs/cost.md)."
   type        = number
-  default     = 30
+  default     = 0
 }
 
 variable "force_destroy_bucket" {
