@@ -1,1 +1,0 @@
-// TriplineService: placeholder until the module lands.
