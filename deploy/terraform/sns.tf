@@ -46,19 +46,22 @@ data "aws_iam_policy_document" "alerts" {
     }
   }
 
-  statement {
-    sid    = "DenyInsecureTransport"
-    effect = "Deny"
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-    actions   = ["sns:Publish"]
-    resources = [aws_sns_topic.alerts.arn]
-    condition {
-      test     = "Bool"
-      variable = "aws:SecureTransport"
-      values   = ["false"]
+  dynamic "statement" {
+    for_each = var.require_tls ? [1] : []
+    content {
+      sid    = "DenyInsecureTransport"
+      effect = "Deny"
+      principals {
+        type        = "*"
+        identifiers = ["*"]
+      }
+      actions   = ["sns:Publish"]
+      resources = [aws_sns_topic.alerts.arn]
+      condition {
+        test     = "Bool"
+        variable = "aws:SecureTransport"
+        values   = ["false"]
+      }
     }
   }
 }

@@ -61,19 +61,22 @@ data "aws_iam_policy_document" "ingest_queue" {
     }
   }
 
-  statement {
-    sid    = "DenyInsecureTransport"
-    effect = "Deny"
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-    actions   = ["sqs:*"]
-    resources = [local.ingest_queue_arn]
-    condition {
-      test     = "Bool"
-      variable = "aws:SecureTransport"
-      values   = ["false"]
+  dynamic "statement" {
+    for_each = var.require_tls ? [1] : []
+    content {
+      sid    = "DenyInsecureTransport"
+      effect = "Deny"
+      principals {
+        type        = "*"
+        identifiers = ["*"]
+      }
+      actions   = ["sqs:*"]
+      resources = [local.ingest_queue_arn]
+      condition {
+        test     = "Bool"
+        variable = "aws:SecureTransport"
+        values   = ["false"]
+      }
     }
   }
 }

@@ -239,6 +239,12 @@ variable "trail_log_ia_transition_days" {
   default     = 0
 }
 
+variable "require_tls" {
+  description = "Deny requests without TLS on the trail bucket, the ingest queue and the alert topic (aws:SecureTransport). Keep true; only a plain-HTTP test server (moto, which evaluates bucket policies) needs false."
+  type        = bool
+  default     = true
+}
+
 variable "force_destroy_bucket" {
   description = "Allow `terraform destroy` to delete the trail bucket even if it holds logs. Keep false in production."
   type        = bool

@@ -86,9 +86,11 @@ module "tripline" {
   enable_guardduty_findings = true
   enable_alarms             = true
 
-  alert_email                  = "secops@example.com"
-  alert_email_min_severity     = "high"
-  force_destroy_bucket         = true
+  alert_email              = "secops@example.com"
+  alert_email_min_severity = "high"
+  force_destroy_bucket     = true
+  # moto serves plain HTTP and evaluates bucket policies: the TLS-only deny would refuse every PutObject.
+  require_tls                  = false
   kms_key_deletion_window_days = 7
 }
 
