@@ -1,0 +1,85 @@
+import Foundation
+import TriplineAWS
+import TriplineJSON
+import TriplineService
+
+/// What `tripline-lambda` (the custom runtime `bootstrap`) does: configure once, then serve invocations.
+public enum LambdaMain {
+    /// Runs until the Runtime API goes away; returns the process exit status.
+    public static func run(
+        environment env: [String: String] = ProcessInfo.processInfo.environment, mainStarted: ContinuousClock.Instant
+    ) async -> Int32 {
+        let log = Logger(level: env["LOG_LEVEL"].flatMap(LogLevel.init) ?? .info)
+        guard let api = env["AWS_LAMBDA_RUNTIME_API"], !api.isEmpty else {
+            log.error("AWS_LAMBDA_RUNTIME_API is not set: tripline-lambda runs as a Lambda custom runtime (bootstrap)")
+            return 1
+        }
+        // `next` blocks while the environment idles: this transport must not time out on it.
+        let runtimeTransport = AsyncHTTPClientTransport(
+            timeouts: .init(connect: .seconds(5), read: .seconds(86400), request: .seconds(86400)))
+        let client = HTTPRuntimeAPIClient(api: api, transport: runtimeTransport)
+
+        let initStarted = ContinuousClock.now
+        let handler: TriplineHandler
+        do {
+            handler = try TriplineHandler.live(environment: env, log: log)
+        } catch {
+            log.error("initialisation failed", [("error", .string("\(error)"))])
+            try? await client.initFailed(RuntimeError(type: "InitError", message: "\(error)"))
+            return 1
+        }
+        for d in handler.ruleDiagnostics where d.level == .error {
+            log.error("rule diagnostic", [("diagnostic", .string(d.description))])
+        }
+        let ready = ContinuousClock.now
+        var fields: [(String, JSONValue)] = [
+            ("cold_start_ms", .number(ms(ready - mainStarted))), ("init_ms", .number(ms(ready - initStarted))),
+            ("rules", .number(handler.engine.rules.count)),
+            ("min_severity", .string(handler.config.minimumSeverity.description)),
+            ("store", .string(handler.config.table == nil ? "memory" : "dynamodb")),
+            ("sink", .string(handler.config.topicArn == nil ? "log" : "sns")),
+        ]
+        // From exec, including the dynamic loader and Swift runtime start-up (10 ms resolution).
+        if let sinceExec = ProcessUptime.seconds() { fields.append(("since_exec_ms", .number(String(Int(sinceExec * 1000))))) }
+        log.info("ready", fields)
+
+        let loop = RuntimeLoop(
+            client: client,
+            handler: { invocation in
+                try await handler.handle(
+                    invocation.payload,
+                    context: InvocationContext(requestID: invocation.requestID, log: log.with(requestID: invocation.requestID)))
+            },
+            onHandlerError: { invocation, error in
+                log.with(requestID: invocation.requestID).error("invocation failed", [("error", .string("\(error)"))])
+            })
+        do {
+            try await loop.run()
+        } catch {
+            log.error("runtime API failed; exiting", [("error", .string("\(error)"))])
+            return 1
+        }
+        return 0
+    }
+
+    static func ms(_ d: Duration) -> String {
+        let (s, atto) = d.components
+        return String(format: "%.2f", Double(s) * 1000 + Double(atto) / 1e15)
+    }
+}
+
+/// How long this process has existed, from `/proc` (Linux): start time in clock ticks since boot vs uptime.
+public enum ProcessUptime {
+    public static func seconds() -> Double? {
+        guard let stat = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8),
+            let uptimeText = try? String(contentsOfFile: "/proc/uptime", encoding: .utf8),
+            let uptime = uptimeText.split(separator: " ").first.flatMap({ Double($0) }),
+            let close = stat.lastIndex(of: ")")
+        else { return nil }
+        // Fields after the command name: state is field 3, starttime field 22.
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 19, let ticks = Double(fields[19]) else { return nil }
+        let hz = Double(sysconf(Int32(_SC_CLK_TCK)))
+        return max(0, uptime - ticks / hz)
+    }
+}

@@ -1,1 +1,0 @@
-// TriplineLambda: placeholder until the module lands.

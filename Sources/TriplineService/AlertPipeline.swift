@@ -1,0 +1,175 @@
+import Foundation
+import TriplineAlerts
+import TriplineCore
+import TriplineJSON
+
+/// What one pipeline run did.
+public struct AlertOutcome: Sendable {
+    /// Findings this run owned and delivered (state `.alerted`).
+    public var alerted: [StoredFinding] = []
+    /// Findings below the minimum severity, stored for audit only.
+    public var recorded: [StoredFinding] = []
+    /// Already alerted inside their window (folded into the stored count when new).
+    public var duplicates: [StoredFinding] = []
+    /// Held by a live claim of another invocation.
+    public var heldElsewhere: [StoredFinding] = []
+    /// The messages handed to the sink successfully.
+    public var messages: [AlertMessage] = []
+    /// Inputs (by the caller's input id) that must be retried: a finding from them could not be stored or alerted.
+    public var failedInputs: Set<String> = []
+    /// Why, for logs (one line per failure; no event text beyond ids).
+    public var errors: [String] = []
+
+    public init() {}
+
+    public var succeeded: Bool { failedInputs.isEmpty && errors.isEmpty }
+}
+
+/// Raw findings in, exactly-once alerts out.
+///
+/// aggregate (same event, thresholds, dedup windows) → claim each finding in the ``FindingStore`` (a conditional
+/// write: only the claimant alerts) → one ``AlertMessage`` per severity band → ``AlertSink`` → `markAlerted`.
+/// When the sink fails the claims are released and the inputs behind those findings are reported failed, so the
+/// retried input alerts exactly once.
+public struct AlertPipeline: Sendable {
+    public let store: any FindingStore
+    public let sink: any AlertSink
+    /// Findings below this are recorded, not sent.
+    public let minimumSeverity: Severity
+    /// Seconds a claim stays exclusive; past it a crashed owner's claim can be taken over.
+    public let lease: Int
+    private let rules: [String: Rule]
+    /// Dedup window for findings without a rule (GuardDuty): long, because their key already names one update.
+    private let defaultWindow: Int
+    private let now: @Sendable () -> Int
+
+    public init(
+        rules: [Rule], store: any FindingStore, sink: any AlertSink, minimumSeverity: Severity = .medium,
+        lease: Int = 300, defaultWindow: Int = 7 * 86400,
+        now: @escaping @Sendable () -> Int = { Int(Date().timeIntervalSince1970) }
+    ) {
+        self.store = store
+        self.sink = sink
+        self.minimumSeverity = minimumSeverity
+        self.lease = lease
+        self.rules = Dictionary(rules.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        self.defaultWindow = defaultWindow
+        self.now = now
+    }
+
+    /// Runs the findings of one invocation (or poll). `inputID` names the input a raw finding came from (an SQS
+    /// message id, a poll slice); failures are reported by those ids. `owner` identifies this run (request id).
+    public func run(_ findings: [Finding], owner: String, inputID: (Finding) -> String = { $0.input.path }) async -> AlertOutcome {
+        var outcome = AlertOutcome()
+        guard !findings.isEmpty else { return outcome }
+        // Which inputs stand behind an aggregated finding: the raw findings it may have folded (same rule and key;
+        // for threshold rules any finding of the rule, since the crossing event's key is not the group's).
+        var inputsByKey: [String: Set<String>] = [:]
+        var inputsByRule: [String: Set<String>] = [:]
+        for f in findings {
+            let id = inputID(f)
+            inputsByKey[f.ruleID + "\u{1F}" + f.dedupKey, default: []].insert(id)
+            inputsByRule[f.ruleID, default: []].insert(id)
+        }
+        func inputs(of f: Finding) -> Set<String> {
+            if rules[f.ruleID]?.threshold != nil { return inputsByRule[f.ruleID] ?? [] }
+            return inputsByKey[f.ruleID + "\u{1F}" + f.dedupKey] ?? []
+        }
+
+        let clock = now()
+        var toSend: [(Finding, StoredFinding)] = []
+        // Aggregator is not Sendable; building one from the rule table is cheap.
+        for f in Aggregator(rules: Array(rules.values)).aggregate(findings) {
+            let alerting = f.severity >= minimumSeverity
+            let stored = storedFinding(f, state: alerting ? .pending : .recorded)
+            do {
+                switch try await store.claim(stored, owner: owner, now: clock, lease: lease) {
+                case .claimed:
+                    if alerting { toSend.append((f, stored)) } else { outcome.recorded.append(stored) }
+                case .duplicate: outcome.duplicates.append(stored)
+                case .heldElsewhere: outcome.heldElsewhere.append(stored)
+                }
+            } catch {
+                outcome.failedInputs.formUnion(inputs(of: f))
+                outcome.errors.append("claim \(stored.key) (\(f.ruleID), event \(f.eventID)) failed: \(error)")
+            }
+        }
+
+        // One message per severity band, most severe first; each band succeeds or fails on its own.
+        let bands = Dictionary(grouping: toSend, by: { $0.0.severity }).sorted { $0.key > $1.key }
+        for (severity, items) in bands {
+            let message = AlertComposer.message(severity: severity, findings: items.map(\.0), keys: items.map(\.1.key))
+            let keys = items.map(\.1.key)
+            do {
+                try await sink.send([message])
+            } catch {
+                outcome.errors.append("alert delivery (\(severity), \(items.count) findings) failed: \(error)")
+                for (f, _) in items { outcome.failedInputs.formUnion(inputs(of: f)) }
+                do {
+                    try await store.release(keys, owner: owner)
+                } catch {
+                    // The lease expires on its own; the retry takes the claim over then.
+                    outcome.errors.append("release after failed delivery failed: \(error)")
+                }
+                continue
+            }
+            outcome.messages.append(message)
+            do {
+                try await store.markAlerted(keys, owner: owner)
+            } catch {
+                // Sent but not marked: a retry after the lease could alert again. Report it; do not fail the input
+                // (retrying would make a second alert certain rather than possible).
+                outcome.errors.append("markAlerted after delivery failed: \(error)")
+            }
+            for (_, s) in items {
+                var a = s
+                a.state = .alerted
+                outcome.alerted.append(a)
+            }
+        }
+        return outcome
+    }
+
+    /// The stored form: key = dedup key, window = event time + the rule's dedup window.
+    public func storedFinding(_ f: Finding, state: AlertState) -> StoredFinding {
+        let eventTime = f.epoch ?? now()
+        let window = rules[f.ruleID].map { max($0.dedupWindow, $0.threshold?.window ?? 0) } ?? defaultWindow
+        return StoredFinding(
+            key: f.dedupKey, ruleID: f.ruleID, severity: f.severity, title: f.title, eventID: f.eventID,
+            eventTime: eventTime, windowEnd: eventTime + max(window, 1), accountID: f.accountID, region: f.region,
+            actor: f.actor, count: f.count, state: state, json: FindingJSON.value(f))
+    }
+}
+
+/// Builds alert messages. Subjects are built only from our own words, counts and severity: never from event text.
+public enum AlertComposer {
+    public static func subject(severity: Severity, count: Int) -> String {
+        let noun = count == 1 ? "incident" : "incidents"
+        return TextEscaper.subject("SECURITY ALERT - \(severity.description.uppercased()) SEVERITY - \(count) \(noun) detected")
+    }
+
+    /// SNS allows 256 KiB per message; keep well inside it and say what was cut.
+    public static let maxBodyBytes = 200 * 1024
+
+    public static func message(severity: Severity, findings: [Finding], keys: [String]) -> AlertMessage {
+        var body = "Tripline detected \(findings.count) \(severity.description) severity "
+            + (findings.count == 1 ? "incident" : "incidents") + ".\n"
+        var shown = 0
+        for f in findings {
+            let block = "\n" + FindingText.render(f, medium: .plain) + "\n  key      \(f.dedupKey)\n"
+            if body.utf8.count + block.utf8.count > maxBodyBytes { break }
+            body += block
+            shown += 1
+        }
+        if shown < findings.count {
+            body += "\n… and \(findings.count - shown) more (message size limit); see `tripline findings list`.\n"
+        }
+        func unique(_ values: [String]) -> [String] {
+            var seen = Set<String>()
+            return values.filter { !$0.isEmpty && seen.insert($0).inserted }
+        }
+        return AlertMessage(
+            subject: subject(severity: severity, count: findings.count), body: body, severity: severity,
+            ruleIDs: unique(findings.map(\.ruleID)), accountIDs: unique(findings.map(\.accountID)), findingKeys: keys)
+    }
+}

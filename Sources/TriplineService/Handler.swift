@@ -1,0 +1,360 @@
+import Foundation
+import TriplineAWS
+import TriplineAlerts
+import TriplineCore
+import TriplineIO
+import TriplineJSON
+import TriplineRules
+
+/// Configuration, read once at start from the environment (the names the deploy templates set).
+public struct ServiceConfig: Sendable, Equatable {
+    public var topicArn: String?
+    public var table: String?
+    public var logLevel: LogLevel = .info
+    /// Folder of extra rule files (`SECURITY_EVENTS_PATH`), loaded on top of the built-in catalog.
+    public var rulesPath: String?
+    public var minimumSeverity: Severity = .medium
+    public var lookbackMinutes = 20
+    public var overlapMinutes = 10
+    public var retentionDays = 90
+    public var region = "us-east-1"
+    public var endpoint: String?
+
+    public init() {}
+
+    public struct Invalid: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    public static func fromEnvironment(_ env: [String: String]) throws(Invalid) -> ServiceConfig {
+        func value(_ name: String) -> String? { env[name].flatMap { $0.isEmpty ? nil : $0 } }
+        func int(_ name: String, _ range: ClosedRange<Int>) throws(Invalid) -> Int? {
+            guard let text = value(name) else { return nil }
+            guard let n = Int(text), range.contains(n) else {
+                throw Invalid(description: "\(name)=\(text) is not a whole number in \(range.lowerBound)…\(range.upperBound)")
+            }
+            return n
+        }
+        var c = ServiceConfig()
+        c.topicArn = value("ALERT_SNS_ARN") ?? value("SNS_TOPIC_ARN")
+        c.table = value("DYNAMODB_TABLE")
+        if let text = value("LOG_LEVEL") {
+            guard let level = LogLevel(text) else { throw Invalid(description: "LOG_LEVEL=\(text): use debug, info, warn or error") }
+            c.logLevel = level
+        }
+        c.rulesPath = value("SECURITY_EVENTS_PATH")
+        if let text = value("TRIPLINE_MIN_SEVERITY") {
+            guard let s = Severity(text) else { throw Invalid(description: "TRIPLINE_MIN_SEVERITY=\(text): use info, low, medium, high or critical") }
+            c.minimumSeverity = s
+        }
+        c.lookbackMinutes = try int("TRIPLINE_LOOKBACK_MINUTES", 1...(90 * 1440)) ?? c.lookbackMinutes
+        c.overlapMinutes = try int("TRIPLINE_OVERLAP_MINUTES", 0...1440) ?? c.overlapMinutes
+        c.retentionDays = try int("TRIPLINE_RETENTION_DAYS", 1...3650) ?? c.retentionDays
+        c.region = value("AWS_REGION") ?? value("AWS_DEFAULT_REGION") ?? c.region
+        c.endpoint = value("AWS_ENDPOINT_URL")
+        return c
+    }
+}
+
+/// Reads a whole S3 object (the one call the handler needs from S3).
+public protocol ObjectSource: Sendable {
+    func fetch(_ object: S3ObjectRef) async throws -> [UInt8]
+}
+
+/// ``ObjectSource`` over S3 GetObject: the body is streamed into one buffer pre-sized from `Content-Length`.
+public struct S3ObjectSource: ObjectSource {
+    public let client: AWSClient
+    /// CloudTrail log files are a few MB; anything far larger is not one of them.
+    public let maxBytes: Int
+
+    public init(client: AWSClient, maxBytes: Int = 512 << 20) {
+        self.client = client
+        self.maxBytes = maxBytes
+    }
+
+    public func fetch(_ object: S3ObjectRef) async throws -> [UInt8] {
+        var client = self.client
+        // Read the bucket in its own region (organization trails may log to a bucket elsewhere).
+        if let region = object.region, !region.isEmpty { client.region = region }
+        return try await S3Client(client).getObject(bucket: object.bucket, key: object.key, maxBytes: maxBytes).body
+    }
+}
+
+/// Where alerts go when no topic is configured: the function's log.
+public struct LogAlertSink: AlertSink {
+    public let log: Logger
+    public init(log: Logger) { self.log = log }
+    public func send(_ messages: [AlertMessage]) async throws {
+        for m in messages {
+            log.log(.warning, "alert", [("subject", .string(m.subject)), ("severity", .string(m.severity.description)), ("body", .string(m.body))])
+        }
+    }
+}
+
+/// Per-invocation context.
+public struct InvocationContext: Sendable {
+    public var requestID: String
+    public var log: Logger
+
+    public init(requestID: String, log: Logger) {
+        self.requestID = requestID
+        self.log = log
+    }
+}
+
+/// A failed invocation: the runtime reports it and the trigger retries.
+public struct HandlerError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// The Lambda function: one entry point for every payload shape. Rules are compiled once, at construction.
+public struct TriplineHandler: Sendable {
+    public let config: ServiceConfig
+    public let engine: Engine
+    public let ruleDiagnostics: [RuleDiagnostic]
+    public let pipeline: AlertPipeline
+    public let poller: LookupPoller
+    public let objects: any ObjectSource
+
+    public init(
+        config: ServiceConfig, rules: RuleLoadResult, store: any FindingStore, checkpoints: any CheckpointStore,
+        sink: any AlertSink, objects: any ObjectSource, lookup: any LookupEventsSource,
+        now: @escaping @Sendable () -> Int = { Int(Date().timeIntervalSince1970) }
+    ) {
+        self.config = config
+        self.engine = Engine(rules: rules.rules)
+        self.ruleDiagnostics = rules.diagnostics
+        self.pipeline = AlertPipeline(
+            rules: rules.rules, store: store, sink: sink, minimumSeverity: config.minimumSeverity, now: now)
+        self.poller = LookupPoller(
+            source: lookup, engine: engine, pipeline: pipeline, checkpoints: checkpoints,
+            checkpointName: "lookup-events/\(config.region)", lookback: config.lookbackMinutes * 60,
+            overlap: config.overlapMinutes * 60, now: now)
+        self.objects = objects
+    }
+
+    /// The production wiring: AWS clients from the environment, DynamoDB and SNS when configured (in-memory and
+    /// the log otherwise, so the function still works, without cross-invocation dedup, in a bare test deploy).
+    public static func live(environment env: [String: String], log: Logger) throws -> TriplineHandler {
+        let config = try ServiceConfig.fromEnvironment(env)
+        let rules = try loadRules(extraPath: config.rulesPath)
+        let aws = AWSClient.fromEnvironment(env)
+        let dynamo = DynamoDBClient(aws)
+        let store: any FindingStore = config.table.map { DynamoDBFindingStore(dynamo: dynamo, table: $0, retentionDays: config.retentionDays) }
+            ?? InMemoryFindingStore()
+        let checkpoints: any CheckpointStore = config.table.map { DynamoDBCheckpointStore(dynamo: dynamo, table: $0) }
+            ?? InMemoryCheckpointStore()
+        let sink: any AlertSink = config.topicArn.map { SNSAlertSink(sns: SNSClient(aws), topicArn: $0) } ?? LogAlertSink(log: log)
+        return TriplineHandler(
+            config: config, rules: rules, store: store, checkpoints: checkpoints, sink: sink,
+            objects: S3ObjectSource(client: aws), lookup: CloudTrailClient(aws))
+    }
+
+    /// Built-in catalog plus the `.yml`/`.yaml` files under `extraPath`.
+    public static func loadRules(extraPath: String?) throws -> RuleLoadResult {
+        guard let path = extraPath else { return RuleCatalog.builtIn }
+        var files: [(path: String, text: String)] = []
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw HandlerError("SECURITY_EVENTS_PATH \(path) does not exist")
+        }
+        let paths: [String]
+        if isDirectory.boolValue {
+            paths = (FileManager.default.enumerator(atPath: path)?.compactMap { $0 as? String } ?? [])
+                .filter { $0.hasSuffix(".yml") || $0.hasSuffix(".yaml") }.sorted().map { path + "/" + $0 }
+        } else {
+            paths = [path]
+        }
+        for p in paths {
+            files.append((p, try String(contentsOfFile: p, encoding: .utf8)))
+        }
+        return RuleCatalog.load(includeBuiltIn: true, extra: files)
+    }
+
+    // MARK: - Dispatch
+
+    public func handle(_ payload: [UInt8], context: InvocationContext) async throws -> [UInt8] {
+        let value: JSONValue
+        do {
+            value = try JSONValue.parse(payload)
+        } catch {
+            throw HandlerError("payload is not JSON: \(error)")
+        }
+        let response: JSONValue
+        switch Payload.classify(value) {
+        case .sqs(let records): response = await queued(records, context: context)
+        case .sns(let records):
+            // Direct SNS invocations cannot report partial failure: any failed record fails the invocation.
+            let r = await queued(records, context: context)
+            if let failures = r["batchItemFailures"]?.arrayValue, !failures.isEmpty {
+                throw HandlerError("\(failures.count) SNS record(s) failed")
+            }
+            response = r
+        case .s3(let objects):
+            var batch = Batch(context: context)
+            for object in objects { await batch.read(object, inputID: "s3", handler: self) }
+            try await batch.finish(pipeline: pipeline, failIfAny: true)
+            response = batch.summary
+        case .cloudTrailEvent:
+            var batch = Batch(context: context)
+            batch.evaluate(payload, path: "eventbridge:\(value["id"]?.stringValue ?? "event")", inputID: "event", engine: engine)
+            try await batch.finish(pipeline: pipeline, failIfAny: true)
+            response = batch.summary
+        case .guardDuty(let detail):
+            var batch = Batch(context: context)
+            batch.findings.append(GuardDutyFinding.finding(detail: detail, input: InputRef(path: "guardduty", record: 0)))
+            batch.inputs["guardduty"] = "guardduty"
+            try await batch.finish(pipeline: pipeline, failIfAny: true)
+            response = batch.summary
+        case .scheduled:
+            let started = ContinuousClock.now
+            let outcome = try await poller.poll(owner: context.requestID)
+            context.log.info("poll", [
+                ("start", .string(EventTime.iso8601(outcome.start))), ("end", .string(EventTime.iso8601(outcome.end))),
+                ("pages", .number(outcome.pages)), ("events", .number(outcome.events)), ("findings", .number(outcome.findings)),
+                ("alerted", .number(outcome.alerts.alerted.count)), ("duplicates", .number(outcome.alerts.duplicates.count)),
+                ("checkpoint", outcome.checkpoint.map { .string(EventTime.iso8601($0)) } ?? .null),
+                ("duration_ms", .number(Batch.milliseconds(ContinuousClock.now - started))),
+            ])
+            for p in outcome.problems.prefix(20) { context.log.warning("lookup event skipped", [("problem", .string(p))]) }
+            guard outcome.succeeded else {
+                throw HandlerError("poll alerting failed; checkpoint left at \(outcome.checkpoint.map(EventTime.iso8601) ?? "none"): \(outcome.alerts.errors.joined(separator: "; "))")
+            }
+            response = ["status": "ok", "events": .number(outcome.events), "alerted": .number(outcome.alerts.alerted.count)]
+        case .unknown(let what):
+            context.log.warning("ignored payload", [("shape", .string(what))])
+            response = ["status": "ignored", "reason": .string(what)]
+        }
+        var out: [UInt8] = []
+        response.write(to: &out)
+        return out
+    }
+
+    /// SQS batch: each message is an input; failed ones are answered in `batchItemFailures` so only they return.
+    private func queued(_ records: [Payload.SQSRecord], context: InvocationContext) async -> JSONValue {
+        var batch = Batch(context: context)
+        for record in records {
+            let content: QueuedContent
+            do {
+                content = try S3Notification.content(ofBody: record.body)
+            } catch {
+                batch.fail(record.messageID, "message body is not JSON: \(error)")
+                continue
+            }
+            switch content {
+            case .ignore(let why):
+                context.log.debug("message ignored", [("message_id", .string(record.messageID)), ("reason", .string(why))])
+            case .event(let bytes):
+                batch.evaluate(bytes, path: "sqs:\(record.messageID)", inputID: record.messageID, engine: engine)
+            case .objects(let refs):
+                for ref in refs { await batch.read(ref, inputID: record.messageID, handler: self) }
+            }
+        }
+        try? await batch.finish(pipeline: pipeline, failIfAny: false)
+        var summary = batch.summary
+        summary = .object((summary.objectValue ?? []) + [
+            ("batchItemFailures", .array(batch.failed.sorted().map { ["itemIdentifier": .string($0)] })),
+        ])
+        return summary
+    }
+}
+
+/// The work of one invocation: findings gathered from its inputs, which input each came from, which failed.
+struct Batch {
+    let context: InvocationContext
+    var findings: [Finding] = []
+    /// Finding input path → caller's input id (SQS message id).
+    var inputs: [String: String] = [:]
+    var failed: Set<String> = []
+    var stats = ScanStats()
+    var engineTime: Swift.Duration = .zero
+    var outcome = AlertOutcome()
+
+    init(context: InvocationContext) { self.context = context }
+
+    mutating func fail(_ inputID: String, _ why: String) {
+        failed.insert(inputID)
+        context.log.error("input failed", [("input", .string(inputID)), ("error", .string(why))])
+    }
+
+    mutating func read(_ object: S3ObjectRef, inputID: String, handler: TriplineHandler) async {
+        let bytes: [UInt8]
+        do {
+            bytes = try await handler.objects.fetch(object)
+        } catch {
+            fail(inputID, "reading \(object.path): \(error)")
+            return
+        }
+        evaluate(bytes, path: object.path, inputID: inputID, engine: handler.engine)
+    }
+
+    /// Gunzip + detect + evaluate. An object that is unreadable as a whole (bad gzip, not JSON) fails its input
+    /// (the findings from its readable part still count); a bad record inside a good file is logged only, since a
+    /// retry cannot fix it.
+    mutating func evaluate(_ raw: [UInt8], path: String, inputID: String, engine: Engine) {
+        let started = ContinuousClock.now
+        defer { engineTime += ContinuousClock.now - started }
+        inputs[path] = inputID
+        var processor = EventProcessor(engine: engine)
+        var problems: [InputProblem] = []
+        var fatal: String?
+        var decoded: [UInt8] = []
+        let gzipFailure: String? = raw.withUnsafeBufferPointer { p in
+            guard Gunzip.isGzip(p) else { return nil }
+            do throws(Gunzip.Failure) {
+                try Gunzip().decompress(p, into: &decoded)
+                return nil
+            } catch {
+                return error.message
+            }
+        }
+        let input = gzipFailure == nil && decoded.isEmpty ? raw : decoded
+        if let gzipFailure {
+            fatal = gzipFailure
+            stats.rawBytes += raw.count
+        }
+        input.withUnsafeBufferPointer { p in
+            _ = processor.process(p, path: path, findings: &findings, problems: &problems, stats: &stats)
+        }
+        for problem in problems {
+            if problem.record == nil && problem.line == nil {
+                fatal = fatal ?? problem.message
+            } else {
+                context.log.warning("record skipped", [("input", .string(path)), ("problem", .string(problem.description))])
+            }
+        }
+        if let fatal { fail(inputID, "\(path): \(fatal)") }
+    }
+
+    /// Alerts on everything gathered. `failIfAny`: for single-input triggers a failure is the invocation's error.
+    mutating func finish(pipeline: AlertPipeline, failIfAny: Bool) async throws {
+        let inputs = self.inputs
+        outcome = await pipeline.run(findings, owner: context.requestID, inputID: { inputs[$0.input.path] ?? $0.input.path })
+        failed.formUnion(outcome.failedInputs)
+        for e in outcome.errors { context.log.error("alerting", [("error", .string(e))]) }
+        context.log.info("invocation", [
+            ("inputs", .number(stats.inputs)), ("records", .number(stats.records)), ("findings", .number(findings.count)),
+            ("alerted", .number(outcome.alerted.count)), ("recorded", .number(outcome.recorded.count)),
+            ("duplicates", .number(outcome.duplicates.count)), ("held_elsewhere", .number(outcome.heldElsewhere.count)),
+            ("messages", .number(outcome.messages.count)), ("failed_inputs", .number(failed.count)),
+            ("engine_ms", .number(Self.milliseconds(engineTime))),
+        ])
+        if failIfAny && !failed.isEmpty {
+            throw HandlerError("\(failed.count) input(s) failed: \(outcome.errors.first ?? "unreadable input")")
+        }
+    }
+
+    var summary: JSONValue {
+        [
+            "status": failed.isEmpty ? "ok" : "partial", "records": .number(stats.records),
+            "findings": .number(findings.count), "alerted": .number(outcome.alerted.count),
+        ]
+    }
+
+    static func milliseconds(_ d: Swift.Duration) -> String {
+        let (s, atto) = d.components
+        let ms = Double(s) * 1000 + Double(atto) / 1e15
+        return String(format: "%.3f", ms)
+    }
+}
