@@ -1,1 +1,0 @@
-// TriplineJSON: placeholder until the module lands.
