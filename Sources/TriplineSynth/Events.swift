@@ -140,6 +140,7 @@ extension SynthGenerator {
         o.kv("managementEvent", true)
         o.kv("recipientAccountId", acct)
         if shared { o.key("sharedEventID"); o.uuid(&rng) }
+        if c.ip.hasPrefix("10.") { o.kv("vpcEndpointId", world.regions[c.region].vpcEndpoint) }
         o.kv("eventCategory", "Management")
         if !c.ip.hasSuffix(".amazonaws.com") && c.ip != "AWS Internal" {
             o.open("tlsDetails")

@@ -39,6 +39,7 @@ struct RegionAssets: Sendable {
     var flowLogs: [String]
     var detector: String
     var azs: [String]
+    var vpcEndpoint: String
 }
 
 final class World: Sendable {
@@ -148,7 +149,8 @@ final class World: Sendable {
             ws.append(role("\(fn)-role", session: fn, ua: fn == "invoice-renderer" ? js3 : node, ip: World.publicIPv4(&rng)))
         }
         for _ in 0..<3 {
-            ws.append(role("web-ec2-role", session: World.hexId(&rng, "i-0", 16), ua: ssmAgent, ip: World.publicIPv4(&rng)))
+            // Instances reach AWS through VPC endpoints: private source addresses (and a vpcEndpointId).
+            ws.append(role("web-ec2-role", session: World.hexId(&rng, "i-0", 16), ua: ssmAgent, ip: "10.0.\(rng.range(0, 3)).\(rng.range(4, 250))"))
         }
         ws.append(role("api-task-role", session: World.hexId(&rng, "", 32), ua: boto, ip: World.publicIPv4(&rng)))
         ws.append(role("github-actions-deploy", session: "GitHubActions", ua: terraform, ip: github,
@@ -198,7 +200,7 @@ final class World: Sendable {
                 secrets: ["prod/db/postgres", "prod/stripe/api-key", "prod/github/app-private-key", "staging/db/postgres"],
                 dbInstances: ["prod-postgres-1", "prod-postgres-replica", "analytics-mysql"],
                 networkAcls: many(3, "acl-0", 16), flowLogs: many(2, "fl-0", 16), detector: World.hexId(&r, "", 32),
-                azs: ["a", "b", "c"].map { region + $0 }))
+                azs: ["a", "b", "c"].map { region + $0 }, vpcEndpoint: World.hexId(&r, "vpce-0", 16)))
         }
         regions = rs
     }
