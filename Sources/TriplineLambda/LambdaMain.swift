@@ -21,11 +21,16 @@ public enum LambdaMain {
 
         let initStarted = ContinuousClock.now
         let handler: TriplineHandler
+        let rulesLoaded: ContinuousClock.Instant
         do {
-            handler = try TriplineHandler.live(environment: env, log: log)
+            let config = try ServiceConfig.fromEnvironment(env)
+            let rules = try TriplineHandler.loadRules(extraPath: config.rulesPath)
+            rulesLoaded = ContinuousClock.now
+            handler = try TriplineHandler.live(environment: env, config: config, rules: rules, log: log)
         } catch {
             log.error("initialisation failed", [("error", .string("\(error)"))])
             try? await client.initFailed(RuntimeError(type: "InitError", message: "\(error)"))
+            try? await runtimeTransport.shutdown()
             return 1
         }
         for d in handler.ruleDiagnostics where d.level == .error {
@@ -34,6 +39,7 @@ public enum LambdaMain {
         let ready = ContinuousClock.now
         var fields: [(String, JSONValue)] = [
             ("cold_start_ms", .number(ms(ready - mainStarted))), ("init_ms", .number(ms(ready - initStarted))),
+            ("rules_ms", .number(ms(rulesLoaded - initStarted))),
             ("rules", .number(handler.engine.rules.count)),
             ("min_severity", .string(handler.config.minimumSeverity.description)),
             ("store", .string(handler.config.table == nil ? "memory" : "dynamodb")),
@@ -53,13 +59,16 @@ public enum LambdaMain {
             onHandlerError: { invocation, error in
                 log.with(requestID: invocation.requestID).error("invocation failed", [("error", .string("\(error)"))])
             })
+        var status: Int32 = 0
         do {
             try await loop.run()
         } catch {
             log.error("runtime API failed; exiting", [("error", .string("\(error)"))])
-            return 1
+            status = 1
         }
-        return 0
+        // AsyncHTTPClient insists on an orderly shutdown before its client is released.
+        try? await runtimeTransport.shutdown()
+        return status
     }
 
     static func ms(_ d: Duration) -> String {

@@ -138,7 +138,11 @@ public struct TriplineHandler: Sendable {
     /// the log otherwise, so the function still works, without cross-invocation dedup, in a bare test deploy).
     public static func live(environment env: [String: String], log: Logger) throws -> TriplineHandler {
         let config = try ServiceConfig.fromEnvironment(env)
-        let rules = try loadRules(extraPath: config.rulesPath)
+        return try live(environment: env, config: config, rules: loadRules(extraPath: config.rulesPath), log: log)
+    }
+
+    /// As above, with configuration and rules already loaded (the bootstrap times rule loading on its own).
+    public static func live(environment env: [String: String], config: ServiceConfig, rules: RuleLoadResult, log: Logger) throws -> TriplineHandler {
         let aws = AWSClient.fromEnvironment(env)
         let dynamo = DynamoDBClient(aws)
         let store: any FindingStore = config.table.map { DynamoDBFindingStore(dynamo: dynamo, table: $0, retentionDays: config.retentionDays) }

@@ -105,6 +105,11 @@ public struct LookupPoller: Sendable {
                 }
                 request.nextToken = page.nextToken
             } while request.nextToken != nil && pages < maxPages
+            if request.nextToken != nil {
+                // Newest first: what is left are the slice's oldest events. Say so; the slice still advances, or
+                // one runaway hour would stall polling for good.
+                outcome.problems.append("slice \(EventTime.iso8601(sliceStart))…\(EventTime.iso8601(sliceEnd)) cut after \(maxPages) pages")
+            }
             outcome.pages += pages
             outcome.events += stats.records
             outcome.findings += findings.count

@@ -1,0 +1,161 @@
+import Foundation
+import Testing
+import TriplineCore
+import TriplineJSON
+import TriplineTestSupport
+
+@testable import TriplineService
+
+/// The FindingStore contract, run with the same bodies against the in-memory store and DynamoDB on moto, so the
+/// fake the unit tests rely on cannot drift from the real thing.
+enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
+    case memory, dynamodb
+    var testDescription: String { rawValue }
+
+    func make() async throws -> any FindingStore {
+        switch self {
+        case .memory: return InMemoryFindingStore()
+        case .dynamodb:
+            let server = try await MotoServer.shared()
+            let table = uniqueName("tripline-contract")
+            try createFindingsTable(server, table)
+            return DynamoDBFindingStore(dynamo: .init(motoClient(server)), table: table)
+        }
+    }
+}
+
+func stored(
+    _ key: String, event: String, at time: Int, window: Int = 3600, severity: Severity = .high, state: AlertState = .pending,
+    count: Int = 1
+) -> StoredFinding {
+    StoredFinding(
+        key: key, ruleID: "rule.\(key)", severity: severity, title: "title of \(key)", eventID: event, eventTime: time,
+        windowEnd: time + window, accountID: "123456789012", region: "us-east-1", actor: "arn:aws:iam::123456789012:user/x",
+        count: count, state: state, json: ["key": .string(key), "event": .string(event)])
+}
+
+@Suite("FindingStore contract on DynamoDB and in memory")
+struct DynamoDBStoreContractTests {
+    let t = nowEpoch() - 600
+
+    @Test("a new key is claimed once; while the lease lives others are held off and their new events still count", arguments: StoreKind.allCases)
+    func claimOnce(kind: StoreKind) async throws {
+        let store = try await kind.make()
+        let k = uniqueName("k")
+        #expect(try await store.claim(stored(k, event: "e1", at: t), owner: "A", now: t, lease: 300) == .claimed)
+        #expect(try await store.claim(stored(k, event: "e1", at: t), owner: "B", now: t + 1, lease: 300) == .heldElsewhere)
+        #expect(try await store.claim(stored(k, event: "e2", at: t + 5), owner: "B", now: t + 6, lease: 300) == .heldElsewhere)
+        let f = try #require(try await store.get(key: k))
+        #expect(f.state == .pending)
+        #expect(f.count == 2)
+        #expect(f.eventID == "e1")
+    }
+
+    @Test("concurrent claims of one key (duplicate deliveries, two paths): exactly one wins", arguments: StoreKind.allCases)
+    func concurrent(kind: StoreKind) async throws {
+        let store = try await kind.make()
+        let k = uniqueName("k")
+        let t = self.t
+        let outcomes = try await withThrowingTaskGroup(of: ClaimOutcome.self) { group in
+            for i in 0..<8 {
+                group.addTask { try await store.claim(stored(k, event: "e\(i % 3)", at: t), owner: "o\(i)", now: t, lease: 300) }
+            }
+            return try await group.reduce(into: [ClaimOutcome]()) { $0.append($1) }
+        }
+        #expect(outcomes.filter { $0 == .claimed }.count == 1)
+        #expect(outcomes.filter { $0 == .heldElsewhere }.count == 7)
+        #expect(try await store.get(key: k)?.count == 3)
+    }
+
+    @Test("after markAlerted repeats in the window are duplicates, and a retried event never counts twice", arguments: StoreKind.allCases)
+    func duplicates(kind: StoreKind) async throws {
+        let store = try await kind.make()
+        let k = uniqueName("k")
+        #expect(try await store.claim(stored(k, event: "e1", at: t), owner: "A", now: t, lease: 300) == .claimed)
+        try await store.markAlerted([k], owner: "A")
+        #expect(try await store.claim(stored(k, event: "e1", at: t), owner: "B", now: t + 10, lease: 300) == .duplicate)
+        #expect(try await store.get(key: k)?.count == 1)
+        #expect(try await store.claim(stored(k, event: "e2", at: t + 60), owner: "B", now: t + 70, lease: 300) == .duplicate)
+        #expect(try await store.claim(stored(k, event: "e2", at: t + 60), owner: "C", now: t + 80, lease: 300) == .duplicate)
+        let f = try #require(try await store.get(key: k))
+        #expect(f.count == 2)
+        #expect(f.state == .alerted)
+    }
+
+    @Test("release makes the key claimable at once and the retry alerts exactly once", arguments: StoreKind.allCases)
+    func release(kind: StoreKind) async throws {
+        let store = try await kind.make()
+        let k = uniqueName("k")
+        #expect(try await store.claim(stored(k, event: "e1", at: t), owner: "A", now: t, lease: 300) == .claimed)
+        try await store.release([k], owner: "A")
+        #expect(try await store.get(key: k)?.state == .pending)
+        #expect(try await store.claim(stored(k, event: "e1", at: t), owner: "B", now: t + 1, lease: 300) == .claimed)
+        try await store.markAlerted([k], owner: "B")
+        #expect(try await store.claim(stored(k, event: "e1", at: t), owner: "C", now: t + 2, lease: 300) == .duplicate)
+        #expect(try await store.get(key: k)?.state == .alerted)
+        #expect(try await store.get(key: k)?.count == 1)
+    }
+
+    @Test("a lapsed lease can be taken over, and the old owner can no longer mark or release it", arguments: StoreKind.allCases)
+    func lease(kind: StoreKind) async throws {
+        let store = try await kind.make()
+        let k = uniqueName("k")
+        #expect(try await store.claim(stored(k, event: "e1", at: t), owner: "A", now: t, lease: 300) == .claimed)
+        #expect(try await store.claim(stored(k, event: "e1", at: t), owner: "B", now: t + 299, lease: 300) == .heldElsewhere)
+        #expect(try await store.claim(stored(k, event: "e1", at: t), owner: "B", now: t + 301, lease: 300) == .claimed)
+        try await store.markAlerted([k], owner: "A")
+        try await store.release([k], owner: "A")
+        #expect(try await store.claim(stored(k, event: "e1", at: t), owner: "C", now: t + 302, lease: 300) == .heldElsewhere)
+        try await store.markAlerted([k], owner: "B")
+        #expect(try await store.get(key: k)?.state == .alerted)
+    }
+
+    @Test("an event after the window ends is a new alert; one inside it is not", arguments: StoreKind.allCases)
+    func window(kind: StoreKind) async throws {
+        let store = try await kind.make()
+        let k = uniqueName("k")
+        #expect(try await store.claim(stored(k, event: "e1", at: t - 7200), owner: "A", now: t, lease: 300) == .claimed)
+        try await store.markAlerted([k], owner: "A")
+        #expect(try await store.claim(stored(k, event: "e2", at: t - 3601), owner: "B", now: t, lease: 300) == .duplicate)
+        #expect(try await store.claim(stored(k, event: "e3", at: t - 3600), owner: "B", now: t, lease: 300) == .claimed)
+        let f = try #require(try await store.get(key: k))
+        #expect(f.eventID == "e3")
+        #expect(f.count == 1)
+    }
+
+    @Test("findings below the alert threshold are recorded, and dedup like alerted ones", arguments: StoreKind.allCases)
+    func recorded(kind: StoreKind) async throws {
+        let store = try await kind.make()
+        let k = uniqueName("k")
+        #expect(try await store.claim(stored(k, event: "e1", at: t, severity: .low, state: .recorded), owner: "A", now: t, lease: 300) == .claimed)
+        #expect(try await store.claim(stored(k, event: "e2", at: t + 1, severity: .low, state: .recorded), owner: "B", now: t + 1, lease: 300) == .duplicate)
+        #expect(try await store.get(key: k)?.state == .recorded)
+    }
+
+    @Test("list is newest first across days, filtered by severity and time; get round-trips the finding", arguments: StoreKind.allCases)
+    func list(kind: StoreKind) async throws {
+        let store = try await kind.make()
+        let now = nowEpoch()
+        let items = [
+            stored(uniqueName("old"), event: "a", at: now - 2 * 86400, severity: .critical),
+            stored(uniqueName("low"), event: "b", at: now - 3600, severity: .low, state: .recorded),
+            stored(uniqueName("mid"), event: "c", at: now - 1800, severity: .medium),
+            stored(uniqueName("new"), event: "d", at: now - 60, severity: .high),
+        ]
+        for f in items { _ = try await store.claim(f, owner: "A", now: now, lease: 300) }
+        try await store.markAlerted(items.map(\.key), owner: "A")
+
+        let all = try await store.list(since: nil, limit: 10, minimumSeverity: .info)
+        #expect(all.map(\.key) == [items[3].key, items[2].key, items[1].key, items[0].key])
+        let medium = try await store.list(since: nil, limit: 10, minimumSeverity: .medium)
+        #expect(medium.map(\.key) == [items[3].key, items[2].key, items[0].key])
+        let recent = try await store.list(since: now - 7200, limit: 10, minimumSeverity: .info)
+        #expect(recent.map(\.key) == [items[3].key, items[2].key, items[1].key])
+        #expect(try await store.list(since: nil, limit: 1, minimumSeverity: .info).map(\.key) == [items[3].key])
+
+        var expected = items[3]
+        expected.state = .alerted
+        #expect(try await store.get(key: items[3].key) == expected)
+        #expect(try await store.get(key: "missing-\(UUID())") == nil)
+    }
+}
