@@ -1,1 +1,0 @@
-// TriplineSQLite: placeholder until the module lands.
