@@ -1,0 +1,127 @@
+import Foundation
+import Synchronization
+import TriplineAWS
+import TriplineCore
+import TriplineIO
+
+/// `tripline scan s3://bucket/prefix`: lists the objects under each prefix, downloads them a few at a time and runs
+/// each through the same `EventProcessor` as local files, so findings, problems and stats merge into one result.
+enum S3Scan {
+    /// `s3://bucket/prefix` split in two. The prefix may be empty (the whole bucket) or a single key.
+    struct Location: Equatable {
+        var bucket: String
+        var prefix: String
+
+        init?(_ text: String) {
+            guard text.lowercased().hasPrefix("s3://") else { return nil }
+            let rest = text.dropFirst(5)
+            let bucket = rest.prefix { $0 != "/" }
+            guard !bucket.isEmpty else { return nil }
+            self.bucket = String(bucket)
+            prefix = String(rest.dropFirst(bucket.count + 1))
+        }
+
+        func url(_ key: String) -> String { "s3://\(bucket)/\(key)" }
+    }
+
+    static func isS3(_ path: String) -> Bool { path.lowercased().hasPrefix("s3://") }
+
+    /// Objects read under a prefix: the extensions a local folder walk reads (CloudTrail writes `.json.gz`).
+    static let readableSuffixes = [".json", ".json.gz", ".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz", ".gz", ".log"]
+
+    /// Enough parallel downloads to hide S3 latency without holding many large logs in memory at once.
+    static let defaultConcurrency = 6
+
+    /// Scans every object under `urls` and adds findings, problems, stats and skipped digests to `result`.
+    static func scan(
+        _ urls: [String], engine: Engine, client: AWSClient, concurrency: Int = defaultConcurrency,
+        into result: inout LocalScanner.Result
+    ) async {
+        let s3 = S3Client(client)
+        var work: [(location: Location, key: String)] = []
+        for url in urls {
+            guard let location = Location(url) else {
+                result.problems.append(InputProblem(path: url, message: "not an s3://bucket/prefix URL"))
+                result.stats.failedInputs += 1
+                continue
+            }
+            do {
+                let objects = try await s3.listAllObjects(bucket: location.bucket, prefix: location.prefix.isEmpty ? nil : location.prefix)
+                if objects.isEmpty && !location.prefix.isEmpty {
+                    result.problems.append(InputProblem(path: url, message: "no objects under this prefix"))
+                    result.stats.failedInputs += 1
+                }
+                for object in objects {
+                    let key = object.key
+                    if key.hasSuffix("/") { continue }
+                    if EventProcessor.isDigestPath(key) {
+                        result.skippedDigests.append(location.url(key))
+                        result.stats.digests += 1
+                        continue
+                    }
+                    // A named key is always read; a prefix walk reads log-like names only, as a folder walk does.
+                    let named = key == location.prefix
+                    guard named || readableSuffixes.contains(where: { key.lowercased().hasSuffix($0) }) else { continue }
+                    work.append((location, key))
+                }
+            } catch {
+                result.problems.append(InputProblem(path: url, message: "cannot list: \(describe(error))"))
+                result.stats.failedInputs += 1
+            }
+        }
+
+        let items = work
+        let next = NextIndex()
+        let partials = await withTaskGroup(of: Partial.self) { group in
+            for _ in 0..<min(max(1, concurrency), max(1, work.count)) {
+                group.addTask {
+                    // Each worker owns one processor: its gunzip and parse buffers are reused object after object.
+                    var processor = EventProcessor(engine: engine)
+                    var partial = Partial()
+                    while true {
+                        let index = next.take()
+                        guard index < items.count else { break }
+                        let (location, key) = items[index]
+                        let path = location.url(key)
+                        do {
+                            let object = try await s3.getObject(bucket: location.bucket, key: key)
+                            object.body.withUnsafeBufferPointer { raw in
+                                processor.process(raw, path: path, findings: &partial.findings, problems: &partial.problems, stats: &partial.stats)
+                            }
+                        } catch {
+                            partial.stats.inputs += 1
+                            partial.stats.failedInputs += 1
+                            partial.problems.append(InputProblem(path: path, message: "cannot read: \(describe(error))"))
+                        }
+                    }
+                    return partial
+                }
+            }
+            return await group.reduce(into: [Partial]()) { $0.append($1) }
+        }
+        for partial in partials {
+            result.findings += partial.findings
+            result.problems += partial.problems
+            result.stats.add(partial.stats)
+        }
+        result.problems.sort { ($0.path, $0.line ?? 0, $0.record ?? 0) < ($1.path, $1.line ?? 0, $1.record ?? 0) }
+    }
+
+    /// Hands out work items to the download workers.
+    final class NextIndex: Sendable {
+        private let value = Atomic<Int>(0)
+        func take() -> Int { value.wrappingAdd(1, ordering: .relaxed).oldValue }
+    }
+
+    struct Partial: Sendable {
+        var findings: [Finding] = []
+        var problems: [InputProblem] = []
+        var stats = ScanStats()
+    }
+
+    /// AWS errors carry code and message; say those rather than a type dump.
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? CustomStringConvertible { return error.description }
+        return "\(error)"
+    }
+}
