@@ -1,0 +1,215 @@
+import Foundation
+import Testing
+import TriplineJSON
+
+/// `tripline scan` end to end: the built binary on real files, its output formats and exit statuses.
+@Suite("tripline scan (local)")
+struct ScanCLITests {
+    static let contractFields = [
+        "rule_id", "title", "severity", "event_id", "event_time", "event_source", "event_name", "account_id", "region",
+        "actor", "source_ip", "user_agent", "dedup_key",
+    ]
+
+    @Test("text: findings and a summary; digest skipped with a note; exit 0")
+    func textSummary() throws {
+        let tree = try Fixtures.cloudTrailTree()
+        let r = try CLI.run(["scan", tree.root.path])
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        #expect(r.stdout.contains("[HIGH]"))
+        #expect(r.stdout.contains("Scanned 2 file(s), 3 events"))
+        // Each flagged event fires two rules: logging-stopped (high) and trail-config-changed (medium).
+        #expect(r.stdout.contains("4 finding(s): 2 high, 2 medium."))
+        #expect(r.stdout.contains("Skipped 1 digest file(s)."))
+        #expect(r.stderr.contains("skipped 1 CloudTrail digest file(s)"))
+    }
+
+    @Test("jsonl: one JSON object per line with the contract fields")
+    func jsonlContract() throws {
+        let tree = try Fixtures.cloudTrailTree()
+        let r = try CLI.run(["scan", "--format", "jsonl", tree.root.path])
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        let objects = r.jsonLines
+        #expect(objects.count == 4)
+        for case let object? in objects {
+            for field in Self.contractFields {
+                #expect(object[field]?.stringValue != nil, "missing \(field) in \(object.serialized())")
+            }
+            #expect(["high", "medium"].contains(object.text("severity") ?? "?"))
+            #expect(object.text("account_id") == Fixtures.account)
+            #expect(object.text("actor") == "arn:aws:iam::123456789012:user/mallory")
+            #expect(object.text("input.path")?.hasPrefix(tree.root.path) == true)
+            #expect(object[path: "input.record"]?.doubleValue != nil)
+        }
+        #expect(Set(objects.compactMap { $0?.text("event_id") }) == ["ev-stop-1", "ev-delete-1"])
+        #expect(Set(objects.compactMap { $0?.text("event_name") }) == ["StopLogging", "DeleteTrail"])
+        let pairs = Set(objects.compactMap { o in o.map { "\($0.text("rule_id") ?? "?") \($0.text("severity") ?? "?") \($0.text("event_id") ?? "?")" } })
+        #expect(pairs == [
+            "tripline.cloudtrail.logging-stopped high ev-stop-1", "tripline.cloudtrail.logging-stopped high ev-delete-1",
+            "tripline.cloudtrail.trail-config-changed medium ev-stop-1", "tripline.cloudtrail.trail-config-changed medium ev-delete-1",
+        ])
+        #expect(!objects.contains(nil), "every line must be JSON: \(r.stdout)")
+    }
+
+    @Test("json: one document with findings, summary and problems")
+    func jsonDocument() throws {
+        let tree = try Fixtures.cloudTrailTree()
+        let r = try CLI.run(["scan", "--format", "json", tree.root.path])
+        #expect(r.status == 0)
+        let document = try JSONValue.parse(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect(document["findings"]?.arrayValue?.count == 4)
+        #expect(document[path: "summary.events"]?.doubleValue == 3)
+        #expect(document[path: "summary.digests_skipped"]?.doubleValue == 1)
+        #expect(document["problems"]?.arrayValue?.isEmpty == true)
+    }
+
+    @Test("a truncated .json.gz among good files: findings still printed, the problem on stderr, exit 1")
+    func truncatedGzip() throws {
+        let folder = Fixtures.temporaryFolder()
+        let good = try Fixtures.gzip(Fixtures.log([Fixtures.stopLogging]))
+        let cut = try Fixtures.gzip(Fixtures.log([Fixtures.deleteTrail, Fixtures.benign]))
+        try Fixtures.write(good, to: folder.appendingPathComponent("good.json.gz"))
+        try Fixtures.write(Array(cut.prefix(cut.count / 2)), to: folder.appendingPathComponent("truncated.json.gz"))
+        let r = try CLI.run(["scan", "--format", "jsonl", folder.path])
+        #expect(r.status == 1)
+        #expect(r.eventIDs.contains("ev-stop-1"))
+        #expect(r.stderr.contains(folder.appendingPathComponent("truncated.json.gz").path))
+    }
+
+    @Test("a JSON Lines file with a malformed line: stderr names path:line, the other lines are scanned, exit 1")
+    func malformedJSONLLine() throws {
+        let folder = Fixtures.temporaryFolder()
+        let file = folder.appendingPathComponent("events.jsonl")
+        let lines = [Fixtures.benign.serialized(), #"{"eventName": "oops", "#, Fixtures.stopLogging.serialized()]
+        try Fixtures.write(Array((lines.joined(separator: "\n") + "\n").utf8), to: file)
+        let r = try CLI.run(["scan", "--format", "jsonl", file.path])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("\(file.path):2"), "stderr: \(r.stderr)")
+        #expect(Set(r.eventIDs) == ["ev-stop-1"])
+    }
+
+    @Test("a bad --rules file: stderr has file:line and the rule id, exit 2")
+    func badRulesFile() throws {
+        let folder = Fixtures.temporaryFolder()
+        let rules = folder.appendingPathComponent("bad.yml")
+        let yaml = """
+            id: test.bad-rule
+            title: A rule with a broken detection
+            severity: high
+            detection:
+              selection:
+                eventName: StopLogging
+              condition: selection and missing_block
+
+            """
+        try Fixtures.write(Array(yaml.utf8), to: rules)
+        let tree = try Fixtures.cloudTrailTree()
+        let r = try CLI.run(["scan", "--rules", rules.path, tree.root.path])
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("\(rules.path):"), "stderr: \(r.stderr)")
+        #expect(r.stderr.contains("test.bad-rule"), "stderr: \(r.stderr)")
+    }
+
+    @Test("usage errors exit 2", arguments: [["scan", "--no-such-option", "x"], ["scan"], ["scan", "--format", "xml", "x"], ["no-such-command"]])
+    func usageErrors(arguments: [String]) throws {
+        let r = try CLI.run(arguments)
+        #expect(r.status == 2, "stdout: \(r.stdout) stderr: \(r.stderr)")
+        #expect(!r.stderr.isEmpty)
+    }
+
+    @Test("--fail-on high exits 3 when a high finding exists, 0 when only lower ones do")
+    func failOn() throws {
+        let tree = try Fixtures.cloudTrailTree()
+        let high = try CLI.run(["scan", "--fail-on", "high", tree.root.path])
+        #expect(high.status == 3)
+        #expect(high.stdout.contains("4 finding(s)"))
+        let critical = try CLI.run(["scan", "--fail-on", "critical", tree.root.path])
+        #expect(critical.status == 0)
+    }
+}
+
+/// Hostile and broken inputs: every one ends in a normal exit (no crash, no hang) with a sensible status.
+@Suite("tripline scan (bad inputs)")
+struct BadInputCLITests {
+    /// Writes `bytes` to a file named `name` and scans it (as jsonl), with a timeout.
+    func scan(_ name: String, _ bytes: [UInt8]) throws -> (CLI.Result, path: String) {
+        let file = Fixtures.temporaryFolder().appendingPathComponent(name)
+        try Fixtures.write(bytes, to: file)
+        let r = try CLI.run(["scan", "--format", "jsonl", file.path], timeout: 60)
+        #expect(!r.timedOut, "scan of \(name) hung")
+        #expect(!r.crashed, "scan of \(name) crashed: \(r.stderr)")
+        return (r, file.path)
+    }
+
+    @Test("200,000-deep nesting is reported, not a stack overflow")
+    func deepNesting() throws {
+        let (r, path) = try scan("deep.json", Array(repeating: UInt8(ascii: "["), count: 200_000))
+        #expect(r.status == 1)
+        #expect(r.stderr.contains(path))
+        let (objects, objectPath) = try scan("deep-objects.json", Array(String(repeating: #"{"a":"#, count: 200_000).utf8))
+        #expect(objects.status == 1)
+        #expect(objects.stderr.contains(objectPath))
+    }
+
+    @Test("invalid UTF-8 is reported with its path")
+    func invalidUTF8() throws {
+        var bytes = Array(#"{"Records":[{"eventName":"StopLogging","eventSource":"cloudtrail.amazonaws.com","userAgent":""#.utf8)
+        bytes += [0xFF, 0xFE, 0xC3, 0x28]
+        bytes += Array(#""}]}"#.utf8)
+        let (r, path) = try scan("bad-utf8.json", bytes)
+        #expect(r.status == 1)
+        #expect(r.stderr.contains(path))
+    }
+
+    @Test("a 5 MB event is scanned like any other")
+    func hugeEvent() throws {
+        var event = Fixtures.stopLogging
+        if case .object(var members) = event {
+            members.append(("padding", .string(String(repeating: "x", count: 5 << 20))))
+            event = .object(members)
+        }
+        let (r, _) = try scan("huge.json", Fixtures.log([event]))
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        #expect(Set(r.eventIDs) == ["ev-stop-1"])
+    }
+
+    @Test("records with wrong field types do not hide their good neighbours")
+    func wrongFieldTypes() throws {
+        let log = #"{"Records":[{"eventName":5,"eventSource":"cloudtrail.amazonaws.com","eventID":"bad-1"},"#
+            + #"{"userIdentity":"x","eventName":"StopLogging","eventSource":"cloudtrail.amazonaws.com","eventID":"bad-2"},"#
+            + #"{"eventTime":true,"eventName":["StopLogging"],"requestParameters":7,"eventID":"bad-3"},"#
+            + Fixtures.deleteTrail.serialized() + "]}"
+        let (r, _) = try scan("mixed.json", Array(log.utf8))
+        #expect(r.status == 0 || r.status == 1, "status \(r.status): \(r.stderr)")
+        #expect(r.eventIDs.contains("ev-delete-1"))
+        #expect(!r.jsonLines.contains(nil))
+    }
+
+    @Test("a digest file given by name is skipped with a note, exit 0")
+    func digestFile() throws {
+        let folder = Fixtures.temporaryFolder()
+        let file = folder.appendingPathComponent(Fixtures.digestKey("x"))
+        try Fixtures.write(try Fixtures.gzip(Array(#"{"awsAccountId":"123456789012","logFiles":[]}"#.utf8)), to: file)
+        let r = try CLI.run(["scan", file.path], timeout: 60)
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        #expect(r.stderr.contains("digest"))
+        #expect(r.stdout.contains("0 finding(s)"))
+    }
+
+    @Test("an empty file is fine: no events, exit 0")
+    func emptyFile() throws {
+        let (r, _) = try scan("empty.json", [])
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        #expect(r.stdout.isEmpty)
+    }
+
+    @Test("stdin via -: plain and gzipped")
+    func standardInput() throws {
+        let log = Fixtures.log([Fixtures.stopLogging, Fixtures.benign])
+        for input in [log, try Fixtures.gzip(log)] {
+            let r = try CLI.run(["scan", "--format", "jsonl", "-"], stdin: input, timeout: 60)
+            #expect(r.status == 0, "stderr: \(r.stderr)")
+            #expect(Set(r.eventIDs) == ["ev-stop-1"])
+            #expect(r.jsonLines.first??.text("input.path") == "-")
+        }
+    }
+}
