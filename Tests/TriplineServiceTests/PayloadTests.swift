@@ -5,6 +5,7 @@ import TriplineCore
 import TriplineIO
 import TriplineJSON
 import TriplineLambda
+import TriplineTestSupport
 
 @testable import TriplineService
 
@@ -151,6 +152,21 @@ struct RuntimeLoopTests {
             .error("2", RuntimeError(type: "HandlerError", message: "bad payload")),
             .response("3", Array("C".utf8)),
         ])
+    }
+
+    @Test("bad configuration is reported to the Runtime API as an init error, and the bootstrap exits")
+    func initError() async throws {
+        let api = try LoopbackHTTPServer { _ in .init(status: 202, json: "{}") }
+        let status = await LambdaMain.run(
+            environment: ["AWS_LAMBDA_RUNTIME_API": "127.0.0.1:\(api.port)", "TRIPLINE_MIN_SEVERITY": "urgent", "LOG_LEVEL": "error"],
+            mainStarted: .now)
+        #expect(status == 1)
+        let request = try #require(api.requests.first)
+        #expect(api.requests.count == 1)
+        #expect(request.method == "POST" && request.path == "/2018-06-01/runtime/init/error")
+        let body = try JSONValue.parse(request.body)
+        #expect(body["errorType"]?.stringValue == "InitError")
+        #expect(body["errorMessage"]?.stringValue?.contains("TRIPLINE_MIN_SEVERITY=urgent") == true)
     }
 
     @Test("the HTTP client speaks the Runtime API paths and headers")
