@@ -145,7 +145,10 @@ public enum JSONValue: Sendable, Equatable, Hashable {
         switch self {
         case .null: out.append(contentsOf: "null".utf8)
         case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
-        case .number(let n): out.append(contentsOf: n.utf8)
+        case .number(let n):
+            // Number text is carried verbatim; text that is not an RFC 8259 number (NaN, inf, "") is written as
+            // null so the output is always valid JSON.
+            if JSONValue.isValidNumber(n) { out.append(contentsOf: n.utf8) } else { out.append(contentsOf: "null".utf8) }
         case .string(let s): JSONValue.writeString(s, to: &out)
         case .array(let items):
             out.append(UInt8(ascii: "["))
@@ -163,6 +166,14 @@ public enum JSONValue: Sendable, Equatable, Hashable {
                 value.write(to: &out)
             }
             out.append(UInt8(ascii: "}"))
+        }
+    }
+
+    static func isValidNumber(_ text: String) -> Bool {
+        var t = text
+        return t.withUTF8 { p in
+            guard !p.isEmpty, let end = try? JSONScan.scanNumber(p, 0) else { return false }
+            return end == p.count
         }
     }
 

@@ -182,20 +182,18 @@ public struct JSONPath: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// Number text → Double without going through Foundation.
+/// Number text → Double. Only RFC 8259 number syntax counts (so a string field holding "nan", "inf" or "0x10" is
+/// not a number), surrounding spaces allowed.
 public enum JSONNumber {
     public static func parse(_ text: UnsafeBufferPointer<UInt8>) -> Double? {
-        guard !text.isEmpty, text.count < 400 else { return nil }
-        return Double(String(decoding: text, as: UTF8.self).trimmingASCIISpaces())
-    }
-}
-
-extension String {
-    fileprivate func trimmingASCIISpaces() -> Substring {
-        var s = self[...]
-        while s.first == " " { s = s.dropFirst() }
-        while s.last == " " { s = s.dropLast() }
-        return s
+        var start = 0
+        var end = text.count
+        while start < end && text[start] == 0x20 { start += 1 }
+        while end > start && text[end - 1] == 0x20 { end -= 1 }
+        guard start < end else { return nil }
+        let trimmed = UnsafeBufferPointer(rebasing: text[start..<end])
+        guard let stop = try? JSONScan.scanNumber(trimmed, 0), stop == trimmed.count else { return nil }
+        return Double(String(decoding: trimmed, as: UTF8.self))
     }
 }
 
