@@ -1,0 +1,86 @@
+import TriplineJSON
+
+/// Turns raw matches into alerts: drops repeats of the same event, applies rule thresholds, and folds findings
+/// with the same dedup key inside the rule's window into one finding with a count.
+///
+/// Pure and order-independent: findings are sorted by event time first, so scanning files in any order (or on
+/// any number of cores) gives the same result.
+public struct Aggregator {
+    private let rules: [String: Rule]
+
+    public init(rules: [Rule]) {
+        var byID: [String: Rule] = [:]
+        for r in rules { byID[r.id] = r }
+        self.rules = byID
+    }
+
+    public func aggregate(_ findings: [Finding]) -> [Finding] {
+        // 1. The same event delivered twice (overlapping files, two ingestion paths): one finding per rule.
+        var seen = Set<String>()
+        var unique: [Finding] = []
+        unique.reserveCapacity(findings.count)
+        for f in findings where seen.insert(f.ruleID + "\u{1F}" + f.eventID).inserted { unique.append(f) }
+
+        // Stable order: time, then input position.
+        unique.sort { a, b in
+            let ta = a.epoch ?? Int.min, tb = b.epoch ?? Int.min
+            if ta != tb { return ta < tb }
+            if a.input.path != b.input.path { return a.input.path < b.input.path }
+            return a.input.record < b.input.record
+        }
+
+        // 2. Thresholds, 3. dedup windows.
+        var thresholdGroups: [String: [Int]] = [:]  // group key → epochs inside the current window
+        var open: [String: Int] = [:]  // dedup key → index in `alerts`
+        var alerts: [Finding] = []
+        for f in unique {
+            guard let rule = rules[f.ruleID] else {
+                alerts.append(f)
+                continue
+            }
+            let t = f.epoch ?? 0
+            if let threshold = rule.threshold, threshold.count > 1 {
+                let key = f.ruleID + "\u{1F}" + groupKey(f, threshold)
+                // An alert for this group already open: fold into it.
+                if let idx = open[key], let start = alerts[idx].epoch, t - start < max(rule.dedupWindow, threshold.window) {
+                    merge(&alerts[idx], f)
+                    continue
+                }
+                var window = thresholdGroups[key, default: []].filter { t - $0 < threshold.window }
+                window.append(t)
+                if window.count >= threshold.count {
+                    var alert = f
+                    alert.count = window.count
+                    open[key] = alerts.count
+                    alerts.append(alert)
+                    thresholdGroups[key] = []
+                } else {
+                    thresholdGroups[key] = window
+                }
+                continue
+            }
+            if let idx = open[f.dedupKey], let start = alerts[idx].epoch, t - start < rule.dedupWindow {
+                merge(&alerts[idx], f)
+            } else {
+                open[f.dedupKey] = alerts.count
+                alerts.append(f)
+            }
+        }
+        return alerts.sorted { a, b in
+            if a.severity != b.severity { return a.severity > b.severity }
+            return (a.epoch ?? 0) < (b.epoch ?? 0)
+        }
+    }
+
+    private func groupKey(_ f: Finding, _ threshold: Threshold) -> String {
+        guard !threshold.groupBy.isEmpty else { return "" }
+        return JSONDocument(f.event).withView { view in
+            threshold.groupBy.map { view.first($0).flatMap(view.scalarText) ?? "" }.joined(separator: "\u{1F}")
+        }
+    }
+
+    private func merge(_ alert: inout Finding, _ f: Finding) {
+        alert.count += 1
+        alert.lastEventTime = f.eventTime
+    }
+}

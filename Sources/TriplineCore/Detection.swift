@@ -1,0 +1,374 @@
+import TriplineJSON
+
+/// A compiled Sigma detection: selections of field matchers plus a condition. Evaluation walks the event's tape
+/// directly; nothing on the way allocates unless a value has escapes or a rule uses a regex or policy analysis.
+public struct Detection: Sendable {
+    let selections: [CompiledSelection]
+    let names: [String]
+    public let condition: Condition
+
+    enum CompiledSelection: Sendable {
+        case groups([[FieldMatcher]])
+        case keywords([BytePattern])
+    }
+
+    public static func compile(_ spec: DetectionSpec) throws(DetectionError) -> Detection {
+        guard !spec.conditions.isEmpty else { throw DetectionError("detection has no condition") }
+        var compiled: [CompiledSelection] = []
+        for (name, selection) in spec.selections {
+            switch selection {
+            case .keywords(let values):
+                compiled.append(.keywords(values.map { BytePattern($0.text, wrap: .contains) }))
+            case .fieldGroups(let groups):
+                var out: [[FieldMatcher]] = []
+                for group in groups {
+                    var matchers: [FieldMatcher] = []
+                    for field in group {
+                        do throws(DetectionError) {
+                            matchers.append(try FieldMatcher(field))
+                        } catch {
+                            throw DetectionError(error.message, selection: name, field: field.field)
+                        }
+                    }
+                    out.append(matchers)
+                }
+                compiled.append(.groups(out))
+            }
+        }
+        let names = spec.selections.map(\.name)
+        var conditions: [Condition] = []
+        for text in spec.conditions { conditions.append(try ConditionParser.parse(text, selections: names)) }
+        return Detection(
+            selections: compiled, names: names, condition: conditions.count == 1 ? conditions[0] : .or(conditions))
+    }
+
+    /// Whether the event at node `root` of `view` (a JSON object) satisfies the detection.
+    public func matches(_ view: JSONView, root: Int = 0) -> Bool {
+        evaluate(condition, view, root)
+    }
+
+    private func evaluate(_ c: Condition, _ view: JSONView, _ root: Int) -> Bool {
+        switch c {
+        case .selection(let i): return matches(selection: i, view, root)
+        case .not(let inner): return !evaluate(inner, view, root)
+        case .and(let items):
+            for item in items where !evaluate(item, view, root) { return false }
+            return true
+        case .or(let items):
+            for item in items where evaluate(item, view, root) { return true }
+            return false
+        case .constant(let b): return b
+        }
+    }
+
+    private func matches(selection i: Int, _ view: JSONView, _ root: Int) -> Bool {
+        switch selections[i] {
+        case .groups(let groups):
+            for group in groups {
+                var all = true
+                for m in group where !m.matches(view, root) {
+                    all = false
+                    break
+                }
+                if all { return true }
+            }
+            return false
+        case .keywords(let patterns):
+            return Keywords.anyString(in: view, from: root) { s in patterns.contains { $0.matches(s) } }
+        }
+    }
+
+    // MARK: Index analysis
+
+    /// The lowercased values `field` must equal for the detection to match, or nil when it can match other
+    /// values too. Used to index rules by eventName / eventSource so an event only meets rules that can fire.
+    public func requiredValues(of field: String) -> Set<String>? {
+        guard let patterns = requiredPatterns(of: field) else { return nil }
+        var values = Set<String>()
+        for p in patterns {
+            guard let lit = p.exactLiteral else { return nil }
+            values.insert(String(decoding: lit.map(asciiLower), as: UTF8.self))
+        }
+        return values
+    }
+
+    /// The patterns one of which `field` must match for the detection to match, or nil when the detection can
+    /// match without any constraint on `field`.
+    public func requiredPatterns(of field: String) -> [BytePattern]? {
+        required(condition, field)
+    }
+
+    private func required(_ c: Condition, _ field: String) -> [BytePattern]? {
+        switch c {
+        case .selection(let i):
+            guard case .groups(let groups) = selections[i], !groups.isEmpty else { return nil }
+            var union: [BytePattern] = []
+            for group in groups {
+                guard let values = group.lazy.compactMap({ $0.requiredPatterns(of: field) }).first else { return nil }
+                union += values
+            }
+            return union
+        case .not, .constant: return nil
+        case .and(let items):
+            // Any constrained conjunct constrains the whole; prefer the tightest (fewest patterns).
+            return items.compactMap { required($0, field) }.min { $0.count < $1.count }
+        case .or(let items):
+            var union: [BytePattern] = []
+            for item in items {
+                guard let r = required(item, field) else { return nil }
+                union += r
+            }
+            return union
+        }
+    }
+}
+
+/// One `field|modifiers: values` test.
+struct FieldMatcher: Sendable {
+    let path: JSONPath
+    let tests: [ValueTest]
+    let requireAll: Bool
+    let exists: Bool?
+    let negate: Bool
+
+    enum ValueTest: Sendable {
+        case pattern(BytePattern)
+        case number(Double, BytePattern)
+        case bool(Bool)
+        case null
+        case regex(RegexBox)
+        case cidr(IPNetwork)
+        case compare(Comparison, Double)
+        case fieldRef(JSONPath, BytePattern.Wrap, cased: Bool)
+        case publicPolicy(Bool)
+        case externalPrincipal(Bool)
+    }
+
+    enum Comparison: Sendable { case gt, gte, lt, lte }
+
+    static let knownModifiers: Set<String> = [
+        "contains", "startswith", "endswith", "all", "re", "i", "m", "s", "cidr", "exists", "gt", "gte", "lt", "lte",
+        "fieldref", "cased", "neq", "windash", "base64", "base64offset", "utf16le", "utf16be", "utf16", "wide",
+        "publicpolicy", "externalprincipal", "expand",
+    ]
+
+    init(_ spec: FieldSpec) throws(DetectionError) {
+        guard !spec.field.isEmpty else { throw DetectionError("a selection key has no field name") }
+        let mods = spec.modifiers.map { $0.lowercased() }
+        for m in mods where !FieldMatcher.knownModifiers.contains(m) {
+            throw DetectionError("unknown modifier '\(m)' on field '\(spec.field)'")
+        }
+        if mods.contains("expand") {
+            throw DetectionError("'|expand' needs placeholder values, which this rule set does not define")
+        }
+        if mods.contains("base64") || mods.contains("base64offset") || mods.contains("utf16le")
+            || mods.contains("utf16be") || mods.contains("utf16") || mods.contains("wide")
+        {
+            throw DetectionError("encoding modifiers (base64, utf16, wide) do not apply to CloudTrail JSON")
+        }
+        path = JSONPath(spec.field)
+        requireAll = mods.contains("all")
+        negate = mods.contains("neq")
+        let cased = mods.contains("cased")
+        let wrap: BytePattern.Wrap =
+            mods.contains("contains") ? .contains : mods.contains("startswith") ? .startsWith
+            : mods.contains("endswith") ? .endsWith : .none
+
+        if mods.contains("exists") {
+            guard spec.values.count == 1, case .bool(let b) = spec.values[0] else {
+                throw DetectionError("'|exists' takes true or false")
+            }
+            exists = b
+            tests = []
+            return
+        }
+        exists = nil
+        guard !spec.values.isEmpty else { throw DetectionError("field '\(spec.field)' has no values") }
+
+        var tests: [ValueTest] = []
+        for value in spec.values {
+            if mods.contains("re") {
+                guard case .string(let pattern) = value else { throw DetectionError("'|re' needs a string pattern") }
+                tests.append(.regex(try RegexBox(pattern, ignoreCase: mods.contains("i"),
+                                                  multiline: mods.contains("m"), dotAll: mods.contains("s"))))
+            } else if mods.contains("cidr") {
+                guard let network = IPNetwork(value.text) else {
+                    throw DetectionError("'\(value.text)' is not a CIDR network")
+                }
+                tests.append(.cidr(network))
+            } else if let cmp = ["gt": Comparison.gt, "gte": .gte, "lt": .lt, "lte": .lte].first(where: { mods.contains($0.key) }) {
+                guard let n = Double(value.text) else { throw DetectionError("'|\(cmp.key)' needs a number") }
+                tests.append(.compare(cmp.value, n))
+            } else if mods.contains("fieldref") {
+                tests.append(.fieldRef(JSONPath(value.text), wrap, cased: cased))
+            } else if mods.contains("publicpolicy") || mods.contains("externalprincipal") {
+                guard case .bool(let b) = value else { throw DetectionError("policy modifiers take true or false") }
+                tests.append(mods.contains("publicpolicy") ? .publicPolicy(b) : .externalPrincipal(b))
+            } else {
+                switch value {
+                case .null: tests.append(.null)
+                case .bool(let b): tests.append(.bool(b))
+                case .number(let text):
+                    tests.append(.number(Double(text) ?? .nan, BytePattern(text, wrap: wrap, cased: cased)))
+                case .string(let s): tests.append(.pattern(BytePattern(s, wrap: wrap, cased: cased)))
+                }
+            }
+        }
+        self.tests = tests
+    }
+
+    /// The patterns this matcher requires `field` to match (any of them), or nil if it does not constrain it.
+    func requiredPatterns(of field: String) -> [BytePattern]? {
+        guard path.description == field, exists == nil, !negate, !requireAll || tests.count == 1 else { return nil }
+        var patterns: [BytePattern] = []
+        for t in tests {
+            guard case .pattern(let p) = t else { return nil }
+            patterns.append(p)
+        }
+        return patterns
+    }
+
+    func matches(_ view: JSONView, _ root: Int) -> Bool {
+        let result = evaluate(view, root)
+        return negate ? !result : result
+    }
+
+    private func evaluate(_ view: JSONView, _ root: Int) -> Bool {
+        if let exists {
+            var found = false
+            view.forEachValue(at: path, from: root) { v in
+                found = view.kind(v) != .null
+                return !found
+            }
+            return found == exists
+        }
+        if requireAll {
+            for t in tests where !anyValue(view, root, t) { return false }
+            return true
+        }
+        for t in tests where anyValue(view, root, t) { return true }
+        return false
+    }
+
+    /// Whether any value the path reaches passes `test` (arrays at the leaf count element by element).
+    private func anyValue(_ view: JSONView, _ root: Int, _ test: ValueTest) -> Bool {
+        if case .null = test {
+            var seen = false
+            var isNull = false
+            view.forEachValue(at: path, from: root) { v in
+                seen = true
+                isNull = view.kind(v) == .null
+                return !isNull
+            }
+            return !seen || isNull
+        }
+        var hit = false
+        view.forEachValue(at: path, from: root) { v in
+            hit = leaf(view, root, v, test)
+            return !hit
+        }
+        return hit
+    }
+
+    private func leaf(_ view: JSONView, _ root: Int, _ v: Int, _ test: ValueTest) -> Bool {
+        let kind = view.kind(v)
+        if kind == .array {
+            var hit = false
+            view.forEachElement(of: v) { e in
+                hit = leaf(view, root, e, test)
+                return !hit
+            }
+            return hit
+        }
+        switch test {
+        case .pattern(let p):
+            switch kind {
+            case .string: return view.withStringBytes(v) { p.matches($0) }
+            case .number, .true, .false: return p.matches(view.rawBytes(v))
+            default: return false
+            }
+        case .number(let n, let p):
+            if kind == .number, let d = view.double(v) { return d == n }
+            if kind == .string { return view.withStringBytes(v) { p.matches($0) } }
+            return false
+        case .bool(let b):
+            switch kind {
+            case .true: return b
+            case .false: return !b
+            case .string: return view.withStringBytes(v) { BytePattern(b ? "true" : "false").matches($0) }
+            default: return false
+            }
+        case .null:
+            return kind == .null
+        case .regex(let r):
+            guard let text = view.scalarText(v) else { return false }
+            return r.matches(text)
+        case .cidr(let network):
+            guard kind == .string, let text = view.string(v), let address = IPAddress(text) else { return false }
+            return network.contains(address)
+        case .compare(let op, let n):
+            guard let d = view.double(v) else { return false }
+            switch op {
+            case .gt: return d > n
+            case .gte: return d >= n
+            case .lt: return d < n
+            case .lte: return d <= n
+            }
+        case .fieldRef(let other, let wrap, let cased):
+            guard let mine = view.scalarText(v) else { return false }
+            var hit = false
+            view.forEachValue(at: other, from: root) { o in
+                if let ref = view.scalarText(o) {
+                    hit = BytePattern(ref, wrap: wrap, cased: cased, wildcards: false).matches(mine)
+                }
+                return !hit
+            }
+            return hit
+        case .publicPolicy(let expected):
+            return PolicyAnalysis.isPublic(JSONValue(view, v)) == expected
+        case .externalPrincipal(let expected):
+            let own = view.member(of: root, "recipientAccountId").flatMap(view.string)
+                ?? view.first(FieldMatcher.actorAccount, from: root).flatMap(view.string)
+            return PolicyAnalysis.grantsExternal(JSONValue(view, v), ownAccount: own) == expected
+        }
+    }
+
+    static let actorAccount = JSONPath("userIdentity.accountId")
+}
+
+/// Keyword search: any string scalar anywhere in the event.
+enum Keywords {
+    static func anyString(in view: JSONView, from i: Int, _ test: (UnsafeBufferPointer<UInt8>) -> Bool) -> Bool {
+        var k = i
+        let end = view.after(i)
+        while k < end {
+            if view.kind(k) == .string, view.withStringBytes(k, test) { return true }
+            k += 1
+        }
+        return false
+    }
+}
+
+/// A compiled regular expression. Swift's `Regex` is not declared Sendable; it is immutable after creation.
+final class RegexBox: @unchecked Sendable {
+    let regex: Regex<AnyRegexOutput>
+    /// Longest input a regex is run on; beyond it the value does not match (bounded time on hostile input).
+    static let maxInput = 65_536
+
+    init(_ pattern: String, ignoreCase: Bool, multiline: Bool, dotAll: Bool) throws(DetectionError) {
+        do {
+            var r = try Regex(pattern)
+            if ignoreCase { r = r.ignoresCase() }
+            if multiline { r = r.anchorsMatchLineEndings() }
+            if dotAll { r = r.dotMatchesNewlines() }
+            regex = r
+        } catch {
+            throw DetectionError("invalid regular expression '\(pattern)': \(error)")
+        }
+    }
+
+    func matches(_ text: String) -> Bool {
+        guard text.utf8.count <= RegexBox.maxInput else { return false }
+        return (try? regex.firstMatch(in: text)) != nil
+    }
+}

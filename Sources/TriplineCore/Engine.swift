@@ -1,0 +1,121 @@
+import TriplineJSON
+
+/// Evaluates a compiled rule set against events.
+///
+/// Rules are indexed once by the `eventName` (or, failing that, `eventSource`) values their detection requires,
+/// so an event meets only the rules that could possibly match it plus the few rules that look at every event
+/// (root activity, access denied, suspicious user agents). Adding rules for other APIs costs an event nothing.
+public struct Engine: Sendable {
+    public let rules: [Rule]
+    private let byName: ByteTable
+    private let bySource: ByteTable
+    private let global: [Int32]
+
+    /// Builds the engine from enabled rules (disabled ones are kept out).
+    public init(rules: [Rule]) {
+        let active = rules.filter(\.enabled)
+        self.rules = active
+        var names: [String: [Int32]] = [:]
+        var sources: [String: [Int32]] = [:]
+        var global: [Int32] = []
+        for (i, rule) in active.enumerated() {
+            if let required = rule.detection.requiredValues(of: "eventName"), !required.isEmpty {
+                for v in required { names[v, default: []].append(Int32(i)) }
+            } else if let required = rule.detection.requiredValues(of: "eventSource"), !required.isEmpty {
+                for v in required { sources[v, default: []].append(Int32(i)) }
+            } else {
+                global.append(Int32(i))
+            }
+        }
+        byName = ByteTable(names)
+        bySource = ByteTable(sources)
+        self.global = global
+    }
+
+    /// How the rules were indexed (for `rules list` and the benchmark).
+    public var indexSummary: (byName: Int, bySource: Int, global: Int) {
+        let g = global.count
+        let n = Set(byName.allValues).count
+        let s = Set(bySource.allValues).count
+        return (n, s, g)
+    }
+
+    private static let eventNameKey = Array("eventName".utf8)
+    private static let eventSourceKey = Array("eventSource".utf8)
+
+    /// Calls `onMatch(ruleIndex)` for every rule that fires on the event at node `root` of `view`.
+    @inline(__always)
+    public func evaluate(_ view: JSONView, root: Int = 0, _ onMatch: (Int) -> Void) {
+        guard view.kind(root) == .object else { return }
+        let nameNode = Engine.eventNameKey.withUnsafeBufferPointer { view.member(of: root, $0) }
+        if let n = nameNode, view.kind(n) == .string, let bucket = view.withStringBytes(n, { byName.lookup($0) }) {
+            for r in bucket where rules[Int(r)].detection.matches(view, root: root) { onMatch(Int(r)) }
+        }
+        let sourceNode = Engine.eventSourceKey.withUnsafeBufferPointer { view.member(of: root, $0) }
+        if let s = sourceNode, view.kind(s) == .string, let bucket = view.withStringBytes(s, { bySource.lookup($0) }) {
+            for r in bucket where rules[Int(r)].detection.matches(view, root: root) { onMatch(Int(r)) }
+        }
+        for r in global where rules[Int(r)].detection.matches(view, root: root) { onMatch(Int(r)) }
+    }
+
+    /// The indices of the rules that fire, in rule order.
+    public func matches(_ view: JSONView, root: Int = 0) -> [Int] {
+        var out: [Int] = []
+        evaluate(view, root: root) { out.append($0) }
+        return out.sorted()
+    }
+
+    public func matches(_ document: JSONDocument) -> [Int] {
+        document.withView { matches($0) }
+    }
+}
+
+/// An immutable open-addressing hash table from case-folded byte strings to rule lists. Lookups hash the event's
+/// bytes in place: no String, no allocation.
+struct ByteTable: Sendable {
+    private var keys: [[UInt8]?]
+    private var values: [[Int32]]
+    private let mask: Int
+
+    init(_ entries: [String: [Int32]]) {
+        var capacity = 16
+        while capacity < entries.count * 2 { capacity <<= 1 }
+        keys = Array(repeating: nil, count: capacity)
+        values = Array(repeating: [], count: capacity)
+        mask = capacity - 1
+        for (key, list) in entries {
+            let bytes = Array(key.utf8).map(asciiLower)
+            var slot = bytes.withUnsafeBufferPointer { ByteTable.hash($0) } & mask
+            while keys[slot] != nil { slot = (slot + 1) & mask }
+            keys[slot] = bytes
+            values[slot] = list.sorted()
+        }
+    }
+
+    var allValues: [Int32] { values.flatMap { $0 } }
+
+    @inline(__always)
+    static func hash(_ s: UnsafeBufferPointer<UInt8>) -> Int {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for c in s { h = (h ^ UInt64(asciiLower(c))) &* 0x100_0000_01b3 }
+        return Int(truncatingIfNeeded: h ^ (h >> 29))
+    }
+
+    @inline(__always)
+    func lookup(_ s: UnsafeBufferPointer<UInt8>) -> [Int32]? {
+        var slot = ByteTable.hash(s) & mask
+        while let key = keys[slot] {
+            if key.count == s.count {
+                var equal = true
+                var k = 0
+                while k < key.count {
+                    if asciiLower(s[k]) != key[k] { equal = false; break }
+                    k += 1
+                }
+                if equal { return values[slot] }
+            }
+            slot = (slot + 1) & mask
+        }
+        return nil
+    }
+}

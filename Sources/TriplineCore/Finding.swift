@@ -1,0 +1,309 @@
+import TriplineJSON
+
+/// Where an event came from: a file (or S3 object, or message) and its position in it.
+public struct InputRef: Sendable, Equatable, Hashable {
+    public var path: String
+    /// Zero-based index of the record within the input.
+    public var record: Int
+    /// One-based line, for line-oriented inputs (JSON Lines).
+    public var line: Int?
+
+    public init(path: String, record: Int, line: Int? = nil) {
+        self.path = path
+        self.record = record
+        self.line = line
+    }
+}
+
+/// A rule that fired on an event, with everything a responder needs to act on it. Text fields hold raw event
+/// data (attacker-controlled): renderers escape them for their medium.
+public struct Finding: Sendable {
+    public var ruleID: String
+    public var title: String
+    public var severity: Severity
+    public var description: String
+    public var action: String
+    public var tags: [String]
+    public var references: [String]
+
+    public var eventID: String
+    public var eventTime: String
+    /// Seconds since 1970 parsed from `eventTime` (nil when absent or unreadable).
+    public var epoch: Int?
+    public var eventSource: String
+    public var eventName: String
+    public var accountID: String
+    public var region: String
+    public var actor: String
+    public var actorType: String
+    public var sourceIP: String
+    public var userAgent: String
+    public var errorCode: String?
+    /// The request, flattened to `path: value` lines (bounded), for alert bodies.
+    public var request: [(key: String, value: String)]
+
+    public var dedupKey: String
+    public var dedupValues: [String]
+    public var input: InputRef
+    /// How many events this finding stands for after deduplication and thresholds.
+    public var count: Int
+    public var lastEventTime: String
+    /// The whole record.
+    public var event: JSONValue
+
+    public init(
+        ruleID: String, title: String, severity: Severity, description: String, action: String, tags: [String],
+        references: [String], eventID: String, eventTime: String, epoch: Int?, eventSource: String,
+        eventName: String, accountID: String, region: String, actor: String, actorType: String, sourceIP: String,
+        userAgent: String, errorCode: String?, request: [(key: String, value: String)], dedupKey: String,
+        dedupValues: [String], input: InputRef, count: Int, lastEventTime: String, event: JSONValue
+    ) {
+        self.ruleID = ruleID
+        self.title = title
+        self.severity = severity
+        self.description = description
+        self.action = action
+        self.tags = tags
+        self.references = references
+        self.eventID = eventID
+        self.eventTime = eventTime
+        self.epoch = epoch
+        self.eventSource = eventSource
+        self.eventName = eventName
+        self.accountID = accountID
+        self.region = region
+        self.actor = actor
+        self.actorType = actorType
+        self.sourceIP = sourceIP
+        self.userAgent = userAgent
+        self.errorCode = errorCode
+        self.request = request
+        self.dedupKey = dedupKey
+        self.dedupValues = dedupValues
+        self.input = input
+        self.count = count
+        self.lastEventTime = lastEventTime
+        self.event = event
+    }
+}
+
+extension Finding {
+    static let paths = (
+        eventID: JSONPath("eventID"), eventTime: JSONPath("eventTime"), eventSource: JSONPath("eventSource"),
+        eventName: JSONPath("eventName"), recipient: JSONPath("recipientAccountId"),
+        identityAccount: JSONPath("userIdentity.accountId"), region: JSONPath("awsRegion"),
+        arn: JSONPath("userIdentity.arn"), type: JSONPath("userIdentity.type"),
+        principal: JSONPath("userIdentity.principalId"), userName: JSONPath("userIdentity.userName"),
+        invokedBy: JSONPath("userIdentity.invokedBy"), sourceIP: JSONPath("sourceIPAddress"),
+        userAgent: JSONPath("userAgent"), errorCode: JSONPath("errorCode"),
+        request: JSONPath("requestParameters"), additional: JSONPath("additionalEventData")
+    )
+
+    /// Builds the finding for `rule` firing on the event at node `root` of `view`.
+    public init(rule: Rule, view: JSONView, root: Int = 0, input: InputRef) {
+        let p = Finding.paths
+        func text(_ path: JSONPath) -> String? { view.first(path, from: root).flatMap(view.scalarText) }
+        let event = JSONValue(view, root)
+        let eventTime = text(p.eventTime) ?? ""
+        let type = text(p.type) ?? ""
+        let actor =
+            text(p.arn) ?? (type == "AWSService" ? text(p.invokedBy) : nil) ?? text(p.principal) ?? text(p.userName)
+            ?? text(p.invokedBy) ?? "unknown"
+        var eventID = text(p.eventID) ?? ""
+        if eventID.isEmpty {
+            // No eventID (hand-made or truncated events): identify the event by its content.
+            eventID = "content:" + Hashing.hex64(Hashing.fnv1a(event.serialized()))
+        }
+        var dedupValues: [String]
+        if rule.dedupFields.isEmpty {
+            dedupValues = [eventID]
+        } else {
+            dedupValues = rule.dedupFields.map { text($0) ?? "" }
+        }
+        var request: [(key: String, value: String)] = []
+        let rootNode = root
+        for root in [p.request, p.additional] {
+            if let node = view.first(root, from: rootNode) { Finding.flatten(view, node, prefix: root.description, into: &request) }
+        }
+        self.init(
+            ruleID: rule.id,
+            title: TitleTemplate.render(rule.title, view: view, root: root),
+            severity: rule.severity,
+            description: rule.description,
+            action: rule.action,
+            tags: rule.tags,
+            references: rule.references,
+            eventID: eventID,
+            eventTime: eventTime,
+            epoch: EventTime.epochSeconds(eventTime),
+            eventSource: text(p.eventSource) ?? "",
+            eventName: text(p.eventName) ?? "",
+            accountID: text(p.recipient) ?? text(p.identityAccount) ?? "",
+            region: text(p.region) ?? "",
+            actor: actor,
+            actorType: type,
+            sourceIP: text(p.sourceIP) ?? "",
+            userAgent: text(p.userAgent) ?? "",
+            errorCode: text(p.errorCode),
+            request: request,
+            dedupKey: rule.id + ":" + Hashing.hex64(Hashing.fnv1a(dedupValues.joined(separator: "\u{1F}"))),
+            dedupValues: dedupValues,
+            input: input,
+            count: 1,
+            lastEventTime: eventTime,
+            event: event
+        )
+    }
+
+    static let maxRequestLines = 16
+    static let maxValueLength = 200
+
+    /// Flattens an object into `a.b.c: value` lines: what an alert body shows of the request.
+    static func flatten(_ view: JSONView, _ node: Int, prefix: String, into out: inout [(key: String, value: String)]) {
+        guard out.count < maxRequestLines else { return }
+        switch view.kind(node) {
+        case .object:
+            view.forEachMember(of: node) { k, v in
+                flatten(view, v, prefix: prefix + "." + (view.string(k) ?? ""), into: &out)
+                return out.count < maxRequestLines
+            }
+        case .array:
+            var index = 0
+            view.forEachElement(of: node) { e in
+                flatten(view, e, prefix: prefix + "[\(index)]", into: &out)
+                index += 1
+                return out.count < maxRequestLines
+            }
+        default:
+            let value = view.scalarText(node) ?? ""
+            out.append((prefix, value.count > maxValueLength ? String(value.prefix(maxValueLength)) + "…" : value))
+        }
+    }
+}
+
+/// `{dotted.path}` placeholders in rule titles. `{{` and `}}` are literal braces.
+public enum TitleTemplate {
+    static let maxValueLength = 120
+
+    public static func render(_ template: String, view: JSONView, root: Int = 0) -> String {
+        var out = ""
+        var i = template.startIndex
+        while i < template.endIndex {
+            let c = template[i]
+            let next = template.index(after: i)
+            if c == "{", next < template.endIndex, template[next] == "{" {
+                out.append("{")
+                i = template.index(after: next)
+            } else if c == "}", next < template.endIndex, template[next] == "}" {
+                out.append("}")
+                i = template.index(after: next)
+            } else if c == "{", let close = template[next...].firstIndex(of: "}") {
+                let path = JSONPath(String(template[next..<close]))
+                var value = view.first(path, from: root).flatMap(view.scalarText) ?? "unknown"
+                if value.count > maxValueLength { value = String(value.prefix(maxValueLength)) + "…" }
+                out += value
+                i = template.index(after: close)
+            } else {
+                out.append(c)
+                i = next
+            }
+        }
+        return out
+    }
+
+    /// The placeholder paths a template uses (for linting).
+    public static func placeholders(_ template: String) -> [String] {
+        var result: [String] = []
+        var rest = Substring(template.replacingOccurrences(of: "{{", with: "").replacingOccurrences(of: "}}", with: ""))
+        while let open = rest.firstIndex(of: "{"), let close = rest[open...].firstIndex(of: "}") {
+            result.append(String(rest[rest.index(after: open)..<close]))
+            rest = rest[rest.index(after: close)...]
+        }
+        return result
+    }
+}
+
+extension String {
+    func replacingOccurrences(of target: String, with replacement: String) -> String {
+        guard !target.isEmpty else { return self }
+        var out = ""
+        var rest = Substring(self)
+        while let r = rest.range(of: target) {
+            out += rest[..<r.lowerBound]
+            out += replacement
+            rest = rest[r.upperBound...]
+        }
+        out += rest
+        return out
+    }
+}
+
+/// Stable, dependency-free hashing for dedup keys (not for security).
+public enum Hashing {
+    public static func fnv1a(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        return h
+    }
+
+    public static func fnv1a(_ text: String) -> UInt64 {
+        var t = text
+        return t.withUTF8 { fnv1a($0) }
+    }
+
+    public static func hex64(_ v: UInt64) -> String {
+        let s = String(v, radix: 16)
+        return String(repeating: "0", count: 16 - s.count) + s
+    }
+}
+
+/// CloudTrail timestamps (`2025-03-01T12:34:56Z`, with optional fraction; also `2025-03-01 12:34:56`) to epoch
+/// seconds, without Foundation's date formatters.
+public enum EventTime {
+    public static func epochSeconds(_ text: String) -> Int? {
+        let b = Array(text.utf8)
+        guard b.count >= 19 else { return nil }
+        func num(_ from: Int, _ len: Int) -> Int? {
+            var v = 0
+            for k in from..<(from + len) {
+                let d = Int(b[k]) - 48
+                guard (0...9).contains(d) else { return nil }
+                v = v * 10 + d
+            }
+            return v
+        }
+        guard b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-"), b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: " "),
+            b[13] == UInt8(ascii: ":"), b[16] == UInt8(ascii: ":"),
+            let y = num(0, 4), let mo = num(5, 2), let d = num(8, 2), let h = num(11, 2), let mi = num(14, 2),
+            let s = num(17, 2), (1...12).contains(mo), (1...31).contains(d), h < 24, mi < 60, s < 61
+        else { return nil }
+        return daysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s
+    }
+
+    /// Days since 1970-01-01 (Howard Hinnant's algorithm).
+    public static func daysFromCivil(_ y0: Int, _ m: Int, _ d: Int) -> Int {
+        let y = m <= 2 ? y0 - 1 : y0
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146097 + doe - 719468
+    }
+
+    /// Epoch seconds → `2025-03-01T12:34:56Z`.
+    public static func iso8601(_ epoch: Int) -> String {
+        let days = epoch >= 0 ? epoch / 86400 : (epoch - 86399) / 86400
+        let secs = epoch - days * 86400
+        let z = days + 719468
+        let era = (z >= 0 ? z : z - 146096) / 146097
+        let doe = z - era * 146097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp + (mp < 10 ? 3 : -9)
+        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
+        func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        return "\(y)-\(two(m))-\(two(d))T\(two(secs / 3600)):\(two(secs % 3600 / 60)):\(two(secs % 60))Z"
+    }
+}

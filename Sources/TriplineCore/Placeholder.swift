@@ -1,1 +1,0 @@
-// TriplineCore: placeholder until the module lands.

@@ -1,0 +1,159 @@
+import Testing
+import TriplineCore
+import TriplineJSON
+import TriplineRules
+
+func rule(_ id: String, _ detection: String, extra: String = "") -> Rule {
+    let yaml = "id: \(id)\ntitle: \(id) by {userIdentity.arn}\n\(extra)detection:\n"
+        + detection.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n")
+    let result = RuleLoader.load(text: yaml, path: "\(id).yml")
+    precondition(result.rules.count == 1, "\(result.diagnostics)")
+    return result.rules[0]
+}
+
+func event(_ name: String, source: String = "iam.amazonaws.com", id: String, time: String = "2025-03-01T12:00:00Z",
+           extra: String = "") -> JSONDocument {
+    let json = #"{"eventName":"\#(name)","eventSource":"\#(source)","eventID":"\#(id)","eventTime":"\#(time)","userIdentity":{"arn":"arn:aws:iam::1:user/bob","type":"IAMUser"},"sourceIPAddress":"203.0.113.9"\#(extra)}"#
+    return try! JSONDocument(parsing: Array(json.utf8))
+}
+
+@Suite("Engine")
+struct EngineTests {
+    @Test("rules are indexed by the eventName or eventSource their detection requires")
+    func indexing() {
+        let byName = rule("n", "s:\n  eventName: [CreateUser, DeleteUser]\ncondition: s")
+        let bySource = rule("src", "s:\n  eventSource: kms.amazonaws.com\ncondition: s")
+        let orRule = rule("or", "a:\n  eventName: A\nb:\n  eventName: B\ncondition: a or b")
+        let global = rule("g", "s:\n  userIdentity.type: Root\ncondition: s")
+        let negated = rule("neg", "s:\n  eventName: A\ncondition: not s")
+        let engine = Engine(rules: [byName, bySource, orRule, global, negated])
+        #expect(engine.indexSummary.byName == 2)
+        #expect(engine.indexSummary.bySource == 1)
+        #expect(engine.indexSummary.global == 2)
+        // Index lookups are case-insensitive like Sigma matching.
+        #expect(engine.matches(event("createuser", id: "1")).map { engine.rules[$0].id } == ["n", "neg"])
+        #expect(engine.matches(event("B", id: "2")).map { engine.rules[$0].id } == ["or", "neg"])
+        #expect(engine.matches(event("Decrypt", source: "kms.amazonaws.com", id: "3")).map { engine.rules[$0].id } == ["src", "neg"])
+    }
+
+    @Test("the index never changes results: indexed and brute-force evaluation agree")
+    func indexIsSound() {
+        let rules = RuleCatalog.builtIn.rules.filter(\.enabled)
+        let engine = Engine(rules: rules)
+        for r in rules {
+            for t in r.tests {
+                let doc = JSONDocument(t.event)
+                let indexed = Set(engine.matches(doc).map { engine.rules[$0].id })
+                let brute = Set(rules.filter { rule in doc.withView { rule.detection.matches($0) } }.map(\.id))
+                #expect(indexed == brute, "rule \(r.id) test \(t.name)")
+            }
+        }
+    }
+
+    @Test("disabled rules do not run")
+    func disabled() {
+        let r = rule("off", "s:\n  eventName: A\ncondition: s", extra: "enabled: false\n")
+        #expect(Engine(rules: [r]).rules.isEmpty)
+    }
+
+    @Test("findings carry actor, source, rendered title and input position")
+    func findingFields() {
+        let r = rule("f", "s:\n  eventName: CreateUser\ncondition: s")
+        let doc = event("CreateUser", id: "abc", extra: #","recipientAccountId":"123456789012","awsRegion":"eu-west-1","requestParameters":{"userName":"eve"}"#)
+        let finding = doc.withView { Finding(rule: r, view: $0, input: InputRef(path: "x.json", record: 3)) }
+        #expect(finding.title == "f by arn:aws:iam::1:user/bob")
+        #expect(finding.actor == "arn:aws:iam::1:user/bob")
+        #expect(finding.accountID == "123456789012")
+        #expect(finding.region == "eu-west-1")
+        #expect(finding.sourceIP == "203.0.113.9")
+        #expect(finding.epoch == EventTime.epochSeconds("2025-03-01T12:00:00Z"))
+        #expect(finding.request.contains { $0.key == "requestParameters.userName" && $0.value == "eve" })
+        #expect(finding.input.record == 3)
+    }
+}
+
+@Suite("Aggregation")
+struct AggregatorTests {
+    func findings(_ r: Rule, _ docs: [JSONDocument]) -> [Finding] {
+        docs.enumerated().map { k, d in d.withView { Finding(rule: r, view: $0, input: InputRef(path: "p", record: k)) } }
+    }
+
+    @Test("the same event twice is one finding")
+    func sameEventOnce() {
+        let r = rule("a", "s:\n  eventName: X\ncondition: s")
+        let out = Aggregator(rules: [r]).aggregate(findings(r, [event("X", id: "1"), event("X", id: "1"), event("X", id: "2")]))
+        #expect(out.count == 2)
+    }
+
+    @Test("dedup fields fold findings inside the window and open a new one after it")
+    func dedupWindow() {
+        let r = rule("d", "s:\n  eventName: X\ncondition: s", extra: "dedup: [userIdentity.arn]\ndedup_window: 10m\n")
+        let docs = [
+            event("X", id: "1", time: "2025-03-01T12:00:00Z"), event("X", id: "2", time: "2025-03-01T12:05:00Z"),
+            event("X", id: "3", time: "2025-03-01T12:20:00Z"),
+        ]
+        let out = Aggregator(rules: [r]).aggregate(findings(r, docs.reversed()))  // order-independent
+        #expect(out.count == 2)
+        #expect(out.first { $0.eventID == "1" }?.count == 2)
+        #expect(out.first { $0.eventID == "1" }?.lastEventTime == "2025-03-01T12:05:00Z")
+    }
+
+    @Test("thresholds alert only when enough events fall inside the window, per group")
+    func thresholds() {
+        let r = rule("t", "s:\n  eventName: ConsoleLogin\ncondition: s",
+                     extra: "threshold: {count: 3, window: 5m, group_by: [sourceIPAddress]}\n")
+        let spread = (0..<3).map { k in event("ConsoleLogin", id: "s\(k)", time: "2025-03-01T12:0\(k * 4):00Z") }
+        #expect(Aggregator(rules: [r]).aggregate(findings(r, spread)).isEmpty)
+        let burst = (0..<4).map { k in event("ConsoleLogin", id: "b\(k)", time: "2025-03-01T13:00:0\(k)Z") }
+        let out = Aggregator(rules: [r]).aggregate(findings(r, burst))
+        #expect(out.count == 1)
+        #expect(out[0].count == 4)
+    }
+}
+
+@Suite("Support")
+struct SupportTests {
+    @Test("event times parse without Foundation", arguments: [
+        ("1970-01-01T00:00:00Z", 0), ("2025-03-01T12:34:56Z", 1_740_832_496), ("2024-02-29 23:59:59", 1_709_251_199),
+        ("2025-03-01T12:34:56.789Z", 1_740_832_496),
+    ])
+    func eventTimes(text: String, epoch: Int) {
+        #expect(EventTime.epochSeconds(text) == epoch)
+        #expect(EventTime.epochSeconds(EventTime.iso8601(epoch)) == epoch)
+    }
+
+    @Test("bad times are nil", arguments: ["", "yesterday", "2025-13-01T00:00:00Z", "2025-03-01T25:00:00Z"])
+    func badTimes(text: String) { #expect(EventTime.epochSeconds(text) == nil) }
+
+    @Test("CIDR containment for v4, v6 and mapped addresses")
+    func cidr() {
+        #expect(IPNetwork("0.0.0.0/0")!.contains(IPAddress("8.8.8.8")!))
+        #expect(!IPNetwork("0.0.0.0/0")!.contains(IPAddress("::1")!))
+        #expect(IPNetwork("::/0")!.contains(IPAddress("2001:db8::1")!))
+        #expect(IPNetwork("10.0.0.0/8")!.contains(IPAddress("::ffff:10.1.2.3")!))
+        #expect(IPNetwork("192.168.1.0/24")!.contains(IPAddress("192.168.1.255")!))
+        #expect(!IPNetwork("192.168.1.0/24")!.contains(IPAddress("192.168.2.0")!))
+        #expect(IPNetwork("10.0.0.0/33") == nil)
+        #expect(IPAddress("256.1.1.1") == nil)
+        #expect(IPAddress("1:2:3:4:5:6:7:8:9") == nil)
+    }
+
+    @Test("generated EventBridge patterns name the APIs rules need and fit EventBridge's limit")
+    func eventPattern() {
+        let a = rule("a", "s:\n  eventSource: cloudtrail.amazonaws.com\n  eventName: [StopLogging, DeleteTrail]\ncondition: s")
+        let b = rule("b", "s:\n  userIdentity.type: Root\ncondition: s")
+        let pattern = EventPattern.generate([a, b]).serialized()
+        #expect(pattern.contains("\"StopLogging\""))
+        #expect(pattern.contains("\"Root\""))
+        #expect(pattern.contains("AWS API Call via CloudTrail"))
+        let full = EventPattern.generate(RuleCatalog.builtIn.rules).serialized()
+        #expect(full.utf8.count <= EventPattern.maxLength)
+        #expect((try? JSONValue.parse(full)) != nil)
+    }
+
+    @Test("title templates fill placeholders and keep literal braces")
+    func titles() throws {
+        let doc = try JSONDocument(parsing: Array(#"{"a":{"b":"x"}}"#.utf8))
+        #expect(doc.withView { TitleTemplate.render("v={a.b} {{lit}} {missing}", view: $0) } == "v=x {lit} unknown")
+    }
+}
