@@ -1,1 +1,0 @@
-// TriplineRules: placeholder until the module lands.

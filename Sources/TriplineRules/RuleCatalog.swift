@@ -1,0 +1,60 @@
+import TriplineCore
+import TriplineJSON
+
+/// The built-in rules (compiled into the binary from `rules/`) and the loading of extra rule files on top.
+public enum RuleCatalog {
+    /// The embedded catalog files, `rules/…` paths with their text.
+    public static var builtInFiles: [(path: String, text: String)] { embeddedCatalog }
+
+    /// The built-in catalog, loaded once per process.
+    public static let builtIn: RuleLoadResult = RuleLoader.load(files: embeddedCatalog)
+
+    /// Built-ins (unless `includeBuiltIn` is false) plus extra files. An extra rule that reuses a built-in id is
+    /// rejected with a diagnostic; a broken extra file never disables a built-in.
+    public static func load(includeBuiltIn: Bool = true, extra: [(path: String, text: String)]) -> RuleLoadResult {
+        guard includeBuiltIn else { return RuleLoader.load(files: extra) }
+        var result = builtIn
+        var ids = Dictionary(result.rules.map { ($0.id, $0.source) }, uniquingKeysWith: { a, _ in a })
+        let more = RuleLoader.load(files: extra)
+        result.diagnostics += more.diagnostics
+        for rule in more.rules {
+            if let existing = ids[rule.id] {
+                result.diagnostics.append(RuleDiagnostic(
+                    .error, file: rule.source.split(separator: ":").dropLast().joined(separator: ":"),
+                    line: RuleLoader.lineOf(rule.source), ruleID: rule.id,
+                    "duplicate rule id: already defined at \(existing); this definition is ignored"))
+                continue
+            }
+            ids[rule.id] = rule.source
+            result.rules.append(rule)
+        }
+        return result
+    }
+}
+
+/// Runs rules' embedded tests.
+public enum RuleTester {
+    public struct Outcome: Sendable {
+        public var ruleID: String
+        public var test: String
+        public var expected: Bool
+        public var actual: Bool
+        public var source: String
+        public var line: Int
+        public var passed: Bool { expected == actual }
+    }
+
+    /// Every embedded test of every rule (disabled rules too: their tests must still hold).
+    public static func run(_ rules: [Rule]) -> [Outcome] {
+        var outcomes: [Outcome] = []
+        for rule in rules {
+            for test in rule.tests {
+                let fired = JSONDocument(test.event).withView { rule.detection.matches($0) }
+                let file = rule.source.split(separator: ":").dropLast().joined(separator: ":")
+                outcomes.append(Outcome(
+                    ruleID: rule.id, test: test.name, expected: test.expect, actual: fired, source: file, line: test.line))
+            }
+        }
+        return outcomes
+    }
+}

@@ -1,0 +1,568 @@
+import TriplineCore
+import TriplineJSON
+import Yams
+
+/// A problem found while loading rules, located precisely enough to fix it.
+public struct RuleDiagnostic: Sendable, CustomStringConvertible, Equatable {
+    public enum Level: String, Sendable { case error, warning }
+    public var level: Level
+    public var file: String
+    public var line: Int
+    public var ruleID: String?
+    public var message: String
+
+    public init(_ level: Level, file: String, line: Int, ruleID: String? = nil, _ message: String) {
+        self.level = level
+        self.file = file
+        self.line = line
+        self.ruleID = ruleID
+        self.message = message
+    }
+
+    public var description: String {
+        "\(file):\(line): \(level.rawValue): " + (ruleID.map { "[\($0)] " } ?? "") + message
+    }
+}
+
+public struct RuleLoadResult: Sendable {
+    public var rules: [Rule]
+    public var diagnostics: [RuleDiagnostic]
+
+    public init(rules: [Rule] = [], diagnostics: [RuleDiagnostic] = []) {
+        self.rules = rules
+        self.diagnostics = diagnostics
+    }
+
+    public var errors: [RuleDiagnostic] { diagnostics.filter { $0.level == .error } }
+}
+
+/// Reads rule files (YAML text, one rule per document) into compiled rules plus diagnostics. Pure: callers pass
+/// the text, so the same loader serves the embedded catalog, files on disk and tests.
+public enum RuleLoader {
+    static let sigmaKeys: Set<String> = [
+        "title", "id", "related", "name", "taxonomy", "status", "description", "license", "author", "references",
+        "date", "modified", "logsource", "detection", "fields", "falsepositives", "level", "tags", "scope",
+    ]
+    static let triplineKeys: Set<String> = [
+        "severity", "action", "dedup", "dedup_window", "threshold", "enabled", "tests",
+    ]
+    static let relationTypes: Set<String> = [
+        "derived", "obsolete", "merged", "renamed", "similar",
+        "panther", "sigma", "elastic", "cis", "streamalert", "guardduty", "falco", "datadog",
+    ]
+
+    /// Loads several files, rejecting duplicate ids (the first definition wins, so callers list built-ins first).
+    public static func load(files: [(path: String, text: String)]) -> RuleLoadResult {
+        var result = RuleLoadResult()
+        var seen: [String: String] = [:]
+        for file in files {
+            let one = load(text: file.text, path: file.path)
+            result.diagnostics += one.diagnostics
+            for rule in one.rules {
+                if let first = seen[rule.id] {
+                    result.diagnostics.append(RuleDiagnostic(
+                        .error, file: file.path, line: lineOf(rule.source), ruleID: rule.id,
+                        "duplicate rule id: already defined at \(first); this definition is ignored"))
+                    continue
+                }
+                seen[rule.id] = rule.source
+                result.rules.append(rule)
+            }
+        }
+        return result
+    }
+
+    static func lineOf(_ source: String) -> Int { Int(source.split(separator: ":").last ?? "") ?? 1 }
+
+    /// Loads one file (it may hold several YAML documents).
+    public static func load(text: String, path: String) -> RuleLoadResult {
+        var result = RuleLoadResult()
+        let documents: [Node]
+        do {
+            // YamlSequence keeps a parse error in its `error` property instead of throwing it.
+            var sequence = try compose_all(yaml: text, Resolver.basic)
+            var nodes: [Node] = []
+            while let node = sequence.next() { nodes.append(node) }
+            if let error = sequence.error { throw error }
+            documents = nodes
+        } catch {
+            result.diagnostics.append(RuleDiagnostic(.error, file: path, line: yamlErrorLine(error), "invalid YAML: \(yamlErrorProblem(error))"))
+            return result
+        }
+        let texts = splitDocuments(text)
+        for (k, document) in documents.enumerated() {
+            var context = Context(path: path, diagnostics: [])
+            if let rule = context.rule(from: document, text: k < texts.count ? texts[k] : text) {
+                result.rules.append(rule)
+            }
+            result.diagnostics += context.diagnostics
+        }
+        return result
+    }
+
+    /// The text of each `---`-separated document (for `rules show`).
+    static func splitDocuments(_ text: String) -> [String] {
+        var docs: [String] = []
+        var current: [Substring] = []
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("---") {
+                if current.contains(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty && !$0.hasPrefix("#") }) {
+                    docs.append(current.joined(separator: "\n"))
+                }
+                current = []
+            } else {
+                current.append(line)
+            }
+        }
+        if current.contains(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty && !$0.hasPrefix("#") }) {
+            docs.append(current.joined(separator: "\n"))
+        }
+        return docs
+    }
+
+    static func yamlErrorLine(_ error: Error) -> Int {
+        if let e = error as? YamlError {
+            switch e {
+            case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _):
+                return mark.line
+            default: return 1
+            }
+        }
+        return 1
+    }
+
+    static func yamlErrorProblem(_ error: Error) -> String {
+        if let e = error as? YamlError {
+            switch e {
+            case .scanner(let context, let problem, _, _), .parser(let context, let problem, _, _),
+                .composer(let context, let problem, _, _):
+                return [context?.text, problem].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ", ")
+            default: return "\(e)"
+            }
+        }
+        return "\(error)"
+    }
+}
+
+extension Character {
+    static let whitespaces: Set<Character> = [" ", "\t", "\r"]
+}
+
+extension Substring {
+    fileprivate func trimmingCharacters(in set: Set<Character>) -> Substring {
+        var s = self
+        while let f = s.first, set.contains(f) { s = s.dropFirst() }
+        while let l = s.last, set.contains(l) { s = s.dropLast() }
+        return s
+    }
+}
+
+/// Turns one YAML document into a rule, collecting diagnostics instead of throwing.
+struct Context {
+    let path: String
+    var diagnostics: [RuleDiagnostic]
+    var ruleID: String?
+
+    init(path: String, diagnostics: [RuleDiagnostic]) {
+        self.path = path
+        self.diagnostics = diagnostics
+    }
+
+    mutating func error(_ node: Node?, _ message: String) {
+        diagnostics.append(RuleDiagnostic(.error, file: path, line: node?.mark?.line ?? 1, ruleID: ruleID, message))
+    }
+
+    mutating func warning(_ node: Node?, _ message: String) {
+        diagnostics.append(RuleDiagnostic(.warning, file: path, line: node?.mark?.line ?? 1, ruleID: ruleID, message))
+    }
+
+    mutating func rule(from root: Node, text: String) -> Rule? {
+        guard case .mapping(let map) = root else {
+            error(root, "a rule file must be a mapping of keys (id, title, detection, …)")
+            return nil
+        }
+        guard let members = members(of: map) else { return nil }
+        func value(_ key: String) -> Node? { members.first { $0.key == key }?.value }
+
+        ruleID = value("id").flatMap(scalarString)
+        let errorsBefore = diagnostics.filter { $0.level == .error }.count
+
+        if value("correlation") != nil {
+            warning(root, "Sigma correlation rules are not evaluated by Tripline yet; use `threshold:` on the base rule")
+            return nil
+        }
+        for (key, _, node) in members where !RuleLoader.sigmaKeys.contains(key) && !RuleLoader.triplineKeys.contains(key) {
+            error(node, "unknown key '\(key)'")
+        }
+        if let logsource = value("logsource"), case .mapping(let ls) = logsource,
+            let product = ls["product"].flatMap(scalarString), product.lowercased() != "aws"
+        {
+            warning(logsource, "logsource product '\(product)' is not aws; rule skipped")
+            return nil
+        }
+        guard let id = ruleID, !id.isEmpty else {
+            error(root, "rule has no id")
+            return nil
+        }
+        guard let title = value("title").flatMap(scalarString), !title.isEmpty else {
+            error(value("title") ?? root, "rule has no title")
+            return nil
+        }
+
+        var severity = Severity.medium
+        if let s = value("severity") ?? value("level") {
+            if let text = scalarString(s), let parsed = Severity(text) {
+                severity = parsed
+            } else {
+                error(s, "severity must be one of info, low, medium, high, critical")
+            }
+        }
+
+        var dedupFields: [JSONPath] = []
+        if let d = value("dedup") { dedupFields = stringList(d, what: "dedup").map(JSONPath.init) }
+        var dedupWindow = 3600
+        if let w = value("dedup_window") {
+            if let text = scalarString(w), let seconds = Duration.seconds(text), seconds > 0 {
+                dedupWindow = seconds
+            } else {
+                error(w, "dedup_window must be a duration such as 30s, 15m, 24h or 7d")
+            }
+        }
+        var threshold: Threshold?
+        if let t = value("threshold") { threshold = parseThreshold(t) }
+
+        var enabled = true
+        if let e = value("enabled") {
+            if let text = scalarString(e), let b = Bool(text.lowercased()) { enabled = b } else { error(e, "enabled must be true or false") }
+        }
+
+        var related: [RelatedRule] = []
+        if let r = value("related") { related = parseRelated(r) }
+
+        var detection: Detection?
+        if let d = value("detection") {
+            detection = parseDetection(d)
+        } else {
+            error(root, "rule has no detection")
+        }
+
+        var tests: [RuleTest] = []
+        if let t = value("tests") { tests = parseTests(t) }
+
+        let errorsAfter = diagnostics.filter { $0.level == .error }.count
+        guard errorsAfter == errorsBefore, let detection else { return nil }
+
+        for placeholder in TitleTemplate.placeholders(title) where placeholder.isEmpty {
+            warning(value("title"), "empty {} placeholder in title")
+        }
+
+        return Rule(
+            id: id,
+            title: title,
+            description: value("description").flatMap(scalarString)?.trimmedLines ?? "",
+            severity: severity,
+            action: value("action").flatMap(scalarString)?.trimmedLines ?? "",
+            tags: value("tags").map { stringList($0, what: "tags") } ?? [],
+            references: value("references").map { stringList($0, what: "references") } ?? [],
+            related: related,
+            falsePositives: value("falsepositives").map { stringList($0, what: "falsepositives") } ?? [],
+            dedupFields: dedupFields,
+            dedupWindow: dedupWindow,
+            threshold: threshold,
+            enabled: enabled,
+            detection: detection,
+            tests: tests,
+            source: "\(path):\(root.mark?.line ?? 1)",
+            text: text
+        )
+    }
+
+    // MARK: Pieces
+
+    /// A mapping's members with string keys; duplicate keys are errors (YAML would silently keep one).
+    mutating func members(of map: Node.Mapping) -> [(key: String, value: Node, keyNode: Node)]? {
+        var out: [(key: String, value: Node, keyNode: Node)] = []
+        var seen = Set<String>()
+        for (k, v) in map {
+            guard let key = scalarString(k) else {
+                error(k, "keys must be plain strings")
+                return nil
+            }
+            if !seen.insert(key).inserted { error(k, "duplicate key '\(key)'") }
+            out.append((key, v, k))
+        }
+        return out
+    }
+
+    func scalarString(_ node: Node) -> String? {
+        if case .scalar(let s) = node { return s.string }
+        return nil
+    }
+
+    mutating func stringList(_ node: Node, what: String) -> [String] {
+        switch node {
+        case .scalar(let s): return [s.string]
+        case .sequence(let seq):
+            var out: [String] = []
+            for item in seq {
+                if let s = scalarString(item) { out.append(s) } else { error(item, "\(what) must be a list of strings") }
+            }
+            return out
+        default:
+            error(node, "\(what) must be a string or a list of strings")
+            return []
+        }
+    }
+
+    mutating func parseThreshold(_ node: Node) -> Threshold? {
+        guard case .mapping(let map) = node, let members = members(of: map) else {
+            error(node, "threshold must be a mapping {count, window, group_by}")
+            return nil
+        }
+        var count: Int?
+        var window: Int?
+        var groupBy: [JSONPath] = []
+        for (key, value, keyNode) in members {
+            switch key {
+            case "count":
+                count = scalarString(value).flatMap { Int($0) }
+                if count == nil || count! < 1 { error(value, "threshold count must be a positive integer") }
+            case "window":
+                window = scalarString(value).flatMap(Duration.seconds)
+                if window == nil || window! < 1 { error(value, "threshold window must be a duration such as 15m") }
+            case "group_by": groupBy = stringList(value, what: "group_by").map(JSONPath.init)
+            default: error(keyNode, "unknown threshold key '\(key)'")
+            }
+        }
+        guard let count, let window else {
+            error(node, "threshold needs count and window")
+            return nil
+        }
+        return Threshold(count: count, window: window, groupBy: groupBy)
+    }
+
+    mutating func parseRelated(_ node: Node) -> [RelatedRule] {
+        guard case .sequence(let seq) = node else {
+            error(node, "related must be a list of {id, type}")
+            return []
+        }
+        var out: [RelatedRule] = []
+        for item in seq {
+            guard case .mapping(let map) = item, let members = members(of: map) else {
+                error(item, "related entries are {id, type}")
+                continue
+            }
+            var id: String?
+            var type: String?
+            for (key, value, keyNode) in members {
+                switch key {
+                case "id": id = scalarString(value)
+                case "type": type = scalarString(value)
+                default: error(keyNode, "unknown key '\(key)' in related")
+                }
+            }
+            guard let id, let type else {
+                error(item, "related entries need id and type")
+                continue
+            }
+            if !RuleLoader.relationTypes.contains(type.lowercased()) {
+                error(item, "unknown related type '\(type)'")
+            }
+            out.append(RelatedRule(id: id, type: type.lowercased()))
+        }
+        return out
+    }
+
+    mutating func parseDetection(_ node: Node) -> Detection? {
+        guard case .mapping(let map) = node, let members = members(of: map) else {
+            error(node, "detection must be a mapping of selections and a condition")
+            return nil
+        }
+        var selections: [(name: String, selection: SelectionSpec)] = []
+        var selectionNodes: [String: Node] = [:]
+        var conditions: [String] = []
+        var conditionNode: Node = node
+        for (key, value, keyNode) in members {
+            switch key {
+            case "condition":
+                conditionNode = value
+                conditions = stringList(value, what: "condition")
+            case "timeframe":
+                continue  // only meaningful with the old aggregation syntax, which the condition check reports
+            default:
+                selectionNodes[key] = keyNode
+                if let s = parseSelection(value, name: key) { selections.append((key, s)) }
+            }
+        }
+        if conditions.isEmpty {
+            error(node, "detection has no condition")
+            return nil
+        }
+        do {
+            return try Detection.compile(DetectionSpec(selections: selections, conditions: conditions))
+        } catch {
+            let at = error.selection.flatMap { selectionNodes[$0] } ?? conditionNode
+            self.error(at, error.message)
+            return nil
+        }
+    }
+
+    mutating func parseSelection(_ node: Node, name: String) -> SelectionSpec? {
+        switch node {
+        case .mapping(let map):
+            guard let fields = fieldSpecs(map) else { return nil }
+            return .fieldGroups([fields])
+        case .sequence(let seq):
+            let items = Array(seq)
+            if items.allSatisfy({ if case .mapping = $0 { return true } else { return false } }) {
+                var groups: [[FieldSpec]] = []
+                for item in items {
+                    if case .mapping(let map) = item, let fields = fieldSpecs(map) { groups.append(fields) }
+                }
+                return .fieldGroups(groups)
+            }
+            if items.allSatisfy({ if case .scalar = $0 { return true } else { return false } }) {
+                return .keywords(items.compactMap(sigmaValue))
+            }
+            error(node, "selection '\(name)' mixes maps and plain values")
+            return nil
+        case .scalar:
+            if let v = sigmaValue(node) { return .keywords([v]) }
+            return nil
+        default:
+            error(node, "selection '\(name)' must be a map or a list")
+            return nil
+        }
+    }
+
+    mutating func fieldSpecs(_ map: Node.Mapping) -> [FieldSpec]? {
+        guard let members = members(of: map) else { return nil }
+        var out: [FieldSpec] = []
+        for (key, value, _) in members {
+            var values: [SigmaValue] = []
+            switch value {
+            case .scalar: values = sigmaValue(value).map { [$0] } ?? []
+            case .sequence(let seq):
+                for item in seq {
+                    if let v = sigmaValue(item) { values.append(v) } else { error(item, "values of '\(key)' must be scalars") }
+                }
+            default:
+                error(value, "the value of '\(key)' must be a scalar or a list of scalars")
+                continue
+            }
+            out.append(FieldSpec(key: key, values: values))
+        }
+        return out
+    }
+
+    /// YAML 1.2 core-schema typing for plain scalars; quoted scalars are always strings.
+    func sigmaValue(_ node: Node) -> SigmaValue? {
+        guard case .scalar(let s) = node else { return nil }
+        switch YAMLScalar.type(s) {
+        case .null: return .null
+        case .bool(let b): return .bool(b)
+        case .number(let n): return .number(n)
+        case .string(let t): return .string(t)
+        }
+    }
+
+    mutating func parseTests(_ node: Node) -> [RuleTest] {
+        guard case .sequence(let seq) = node else {
+            error(node, "tests must be a list of {name, expect, event}")
+            return []
+        }
+        var out: [RuleTest] = []
+        for item in seq {
+            guard case .mapping(let map) = item, let members = members(of: map) else {
+                error(item, "a test is a mapping {name, expect, event}")
+                continue
+            }
+            var name = "test at line \(item.mark?.line ?? 0)"
+            var expect: Bool?
+            var event: JSONValue?
+            for (key, value, keyNode) in members {
+                switch key {
+                case "name": name = scalarString(value) ?? name
+                case "expect":
+                    expect = scalarString(value).flatMap { Bool($0.lowercased()) }
+                    if expect == nil { error(value, "expect must be true or false") }
+                case "event":
+                    if case .scalar(let s) = value {
+                        do {
+                            event = try JSONValue.parse(s.string)
+                        } catch {
+                            self.error(value, "test event is not valid JSON: \(error)")
+                        }
+                    } else {
+                        event = YAMLScalar.json(value)
+                    }
+                default: error(keyNode, "unknown test key '\(key)'")
+                }
+            }
+            if let expect, let event {
+                out.append(RuleTest(name: name, expect: expect, event: event, line: item.mark?.line ?? 0))
+            } else if expect != nil || event != nil {
+                error(item, "a test needs both expect and event")
+            }
+        }
+        return out
+    }
+}
+
+enum YAMLScalar {
+    enum Typed { case null, bool(Bool), number(String), string(String) }
+
+    static func type(_ s: Node.Scalar) -> Typed {
+        guard s.style == .plain || s.style == .any else { return .string(s.string) }
+        let t = s.string
+        switch t {
+        case "", "~", "null", "Null", "NULL": return .null
+        case "true", "True", "TRUE": return .bool(true)
+        case "false", "False", "FALSE": return .bool(false)
+        default: break
+        }
+        if isNumber(t) { return .number(t) }
+        return .string(t)
+    }
+
+    /// JSON-compatible numbers only (so `0x1F`, `1_000` or `.5` stay strings, and the value round-trips into JSON).
+    static func isNumber(_ t: String) -> Bool {
+        var bytes = Array(t.utf8)
+        guard !bytes.isEmpty else { return false }
+        return bytes.withUnsafeMutableBufferPointer { p in
+            guard p[0] == UInt8(ascii: "-") || (p[0] >= 0x30 && p[0] <= 0x39) else { return false }
+            guard let end = try? JSONScan.scanNumber(UnsafeBufferPointer(p), 0) else { return false }
+            return end == p.count
+        }
+    }
+
+    /// YAML → JSON for test events.
+    static func json(_ node: Node) -> JSONValue {
+        switch node {
+        case .scalar(let s):
+            switch type(s) {
+            case .null: return .null
+            case .bool(let b): return .bool(b)
+            case .number(let n): return .number(n)
+            case .string(let t): return .string(t)
+            }
+        case .sequence(let seq): return .array(seq.map(json))
+        case .mapping(let map):
+            return .object(map.map { (k, v) in
+                let key: String
+                if case .scalar(let s) = k { key = s.string } else { key = "\(k)" }
+                return (key, json(v))
+            })
+        case .alias: return .null
+        }
+    }
+}
+
+extension String {
+    /// Folded YAML blocks end with a newline; alerts want clean text.
+    var trimmedLines: String {
+        var s = Substring(self)
+        while let l = s.last, l == "\n" || l == " " { s = s.dropLast() }
+        return String(s)
+    }
+}
