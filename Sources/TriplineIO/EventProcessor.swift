@@ -1,0 +1,86 @@
+import TriplineCore
+import TriplineJSON
+
+/// Counters for a scan (or one Lambda invocation).
+public struct ScanStats: Sendable, Equatable {
+    public var inputs = 0
+    public var records = 0
+    public var rawBytes = 0
+    public var decodedBytes = 0
+    public var digests = 0
+    public var failedInputs = 0
+    public var matches = 0
+
+    public init() {}
+
+    public mutating func add(_ o: ScanStats) {
+        inputs += o.inputs
+        records += o.records
+        rawBytes += o.rawBytes
+        decodedBytes += o.decodedBytes
+        digests += o.digests
+        failedInputs += o.failedInputs
+        matches += o.matches
+    }
+}
+
+/// The hot path for one input: gunzip if needed → walk records → evaluate rules → build findings for matches.
+/// One per worker thread; its buffers are reused from input to input.
+public struct EventProcessor {
+    public let engine: Engine
+    private var gunzip: Gunzip
+    private var extractor = RecordExtractor()
+    private var decoded: [UInt8] = []
+
+    public init(engine: Engine, maxDecompressed: Int = 4 << 30) {
+        self.engine = engine
+        self.gunzip = Gunzip(maxOutput: maxDecompressed)
+    }
+
+    /// True for paths CloudTrail uses for digest files, which hold no events.
+    public static func isDigestPath(_ path: String) -> Bool {
+        path.contains("/CloudTrail-Digest/") || path.hasPrefix("CloudTrail-Digest/")
+    }
+
+    /// Processes one input. Findings are raw (one per rule per record): aggregate them afterwards.
+    @discardableResult
+    public mutating func process(
+        _ raw: UnsafeBufferPointer<UInt8>, path: String,
+        findings: inout [Finding], problems: inout [InputProblem], stats: inout ScanStats
+    ) -> InputShape {
+        stats.inputs += 1
+        stats.rawBytes += raw.count
+        let problemsBefore = problems.count
+        defer { if problems.count > problemsBefore { stats.failedInputs += 1 } }
+        if Gunzip.isGzip(raw) {
+            do throws(Gunzip.Failure) {
+                try gunzip.decompress(raw, into: &decoded)
+            } catch {
+                problems.append(InputProblem(path: path, message: error.message))
+                // A truncated file still yields the complete records before the cut.
+                if decoded.isEmpty { return .empty }
+            }
+            return decoded.withUnsafeBufferPointer { evaluate($0, path: path, findings: &findings, problems: &problems, stats: &stats) }
+        }
+        return evaluate(raw, path: path, findings: &findings, problems: &problems, stats: &stats)
+    }
+
+    private mutating func evaluate(
+        _ p: UnsafeBufferPointer<UInt8>, path: String,
+        findings: inout [Finding], problems: inout [InputProblem], stats: inout ScanStats
+    ) -> InputShape {
+        stats.decodedBytes += p.count
+        let engine = self.engine
+        var matches = 0
+        let shape = extractor.extract(p, path: path, onRecord: { view, root, ref in
+            engine.evaluate(view, root: root) { r in
+                matches += 1
+                findings.append(Finding(rule: engine.rules[r], view: view, root: root, input: ref))
+            }
+        }, onProblem: { problems.append($0) })
+        stats.records += extractor.records
+        stats.matches += matches
+        if shape == .digest { stats.digests += 1 }
+        return shape
+    }
+}

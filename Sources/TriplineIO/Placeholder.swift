@@ -1,1 +1,0 @@
-// TriplineIO: placeholder until the module lands.

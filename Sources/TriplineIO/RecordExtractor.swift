@@ -1,0 +1,331 @@
+import TriplineCore
+import TriplineJSON
+
+/// The shapes of input Tripline recognises, detected from content (never from file names).
+public enum InputShape: String, Sendable {
+    /// `{"Records":[…]}`, what CloudTrail writes to S3.
+    case cloudTrailLog
+    /// A CloudTrail-Digest file: integrity metadata, no events.
+    case digest
+    /// One JSON value per line (or several concatenated values).
+    case jsonLines
+    /// `[event, event, …]`.
+    case jsonArray
+    /// One CloudTrail event.
+    case event
+    /// One EventBridge envelope (`detail-type` "AWS API Call via CloudTrail" …) with the record in `detail`.
+    case eventBridge
+    /// A CloudTrail `LookupEvents` response: `Events[].CloudTrailEvent` holds each record as a JSON string.
+    case lookupEvents
+    case empty
+}
+
+/// A problem with part of an input. The rest of the input (and every other input) is still read.
+public struct InputProblem: Error, Sendable, CustomStringConvertible {
+    public var path: String
+    public var message: String
+    public var record: Int?
+    public var line: Int?
+
+    public init(path: String, message: String, record: Int? = nil, line: Int? = nil) {
+        self.path = path
+        self.message = message
+        self.record = record
+        self.line = line
+    }
+
+    public var description: String {
+        var location = path
+        if let line { location += ":\(line)" } else if let record { location += " record \(record)" }
+        return "\(location): \(message)"
+    }
+}
+
+/// Walks one decoded input and hands each CloudTrail record to a callback as a view over the parse tape, with
+/// the record's root node. CloudTrail log files are walked element by element, so one record's tape is all that
+/// lives at a time, and a record of the wrong type is reported without losing its neighbours.
+public struct RecordExtractor {
+    private var parser: JSONParser
+    private var innerParser: JSONParser
+    private var scratch: [UInt8] = []
+    /// Records whose eventTime is absent are still evaluated; this counts what was handed out.
+    public private(set) var records = 0
+
+    public init(maxDepth: Int = 512) {
+        parser = JSONParser(maxDepth: maxDepth)
+        innerParser = JSONParser(maxDepth: maxDepth)
+    }
+
+    public typealias RecordHandler = (JSONView, Int, InputRef) -> Void
+
+    /// Extracts every record of `p`, calling `onRecord(view, root, ref)` for each and `onProblem` for each
+    /// unreadable part. Returns the detected shape.
+    @discardableResult
+    public mutating func extract(
+        _ p: UnsafeBufferPointer<UInt8>, path: String,
+        onRecord: RecordHandler, onProblem: (InputProblem) -> Void
+    ) -> InputShape {
+        records = 0
+        var i = 0
+        if p.count >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF { i = 3 }  // UTF-8 BOM
+        i = JSONScan.skipWhitespace(p, i)
+        guard i < p.count else { return .empty }
+        switch p[i] {
+        case UInt8(ascii: "{"):
+            if let shape = streamRecordsMember(p, at: i, path: path, onRecord: onRecord, onProblem: onProblem) {
+                return shape
+            }
+            return values(p, from: i, path: path, onRecord: onRecord, onProblem: onProblem)
+        case UInt8(ascii: "["):
+            let end = streamArray(p, at: i, path: path, shape: .jsonArray, onRecord: onRecord, onProblem: onProblem)
+            if let end, JSONScan.skipWhitespace(p, end) != p.count {
+                onProblem(InputProblem(path: path, message: "unexpected data after the JSON array at byte \(JSONScan.skipWhitespace(p, end))"))
+            }
+            return .jsonArray
+        default:
+            let c = p[i]
+            let shown = (0x21...0x7E).contains(c) ? "'\(Character(Unicode.Scalar(c)))'" : "byte 0x\(String(c, radix: 16))"
+            onProblem(InputProblem(path: path, message: "not JSON: starts with \(shown) at byte \(i)"))
+            return .empty
+        }
+    }
+
+    // MARK: CloudTrail log files
+
+    /// Fast path for `{"Records":[ … ]}`: if the first key is `Records`, stream its elements. Returns nil when the
+    /// object does not start that way (the general path handles it).
+    private mutating func streamRecordsMember(
+        _ p: UnsafeBufferPointer<UInt8>, at start: Int, path: String,
+        onRecord: RecordHandler, onProblem: (InputProblem) -> Void
+    ) -> InputShape? {
+        var i = JSONScan.skipWhitespace(p, start + 1)
+        guard i < p.count, p[i] == UInt8(ascii: "\"") else { return nil }
+        let key = Array("Records".utf8)
+        guard i + 1 + key.count < p.count, p[i + 1 + key.count] == UInt8(ascii: "\"") else { return nil }
+        for k in 0..<key.count where p[i + 1 + k] != key[k] { return nil }
+        i = JSONScan.skipWhitespace(p, i + 2 + key.count)
+        guard i < p.count, p[i] == UInt8(ascii: ":") else { return nil }
+        i = JSONScan.skipWhitespace(p, i + 1)
+        guard i < p.count, p[i] == UInt8(ascii: "[") else { return nil }
+        guard let end = streamArray(p, at: i, path: path, shape: .cloudTrailLog, onRecord: onRecord, onProblem: onProblem) as Int? else {
+            return .cloudTrailLog
+        }
+        // The rest of the object: other members are allowed (and ignored); the object must close properly.
+        var j = JSONScan.skipWhitespace(p, end)
+        while j < p.count && p[j] == UInt8(ascii: ",") {
+            j = JSONScan.skipWhitespace(p, j + 1)
+            do throws(JSONError) {
+                let afterKey = try skipKey(p, j)
+                j = JSONScan.skipWhitespace(p, try parser.parseValue(p, at: afterKey))
+            } catch {
+                onProblem(InputProblem(path: path, message: "after the Records array: \(error)"))
+                return .cloudTrailLog
+            }
+        }
+        if j >= p.count || p[j] != UInt8(ascii: "}") {
+            onProblem(InputProblem(path: path, message: "the log file's top-level object is not closed (truncated file?) at byte \(j)"))
+        } else if JSONScan.skipWhitespace(p, j + 1) != p.count {
+            onProblem(InputProblem(path: path, message: "unexpected data after the log file's JSON at byte \(JSONScan.skipWhitespace(p, j + 1))"))
+        }
+        return .cloudTrailLog
+    }
+
+    private func skipKey(_ p: UnsafeBufferPointer<UInt8>, _ i: Int) throws(JSONError) -> Int {
+        guard i < p.count, p[i] == UInt8(ascii: "\"") else { throw JSONError(.expectedKey, at: i) }
+        let (close, _) = try JSONScan.scanString(p, i + 1)
+        let j = JSONScan.skipWhitespace(p, close + 1)
+        guard j < p.count, p[j] == UInt8(ascii: ":") else { throw JSONError(.expectedColon, at: j) }
+        return JSONScan.skipWhitespace(p, j + 1)
+    }
+
+    /// Streams the elements of the array at `start`, each parsed on its own. Returns the offset after `]`, or nil
+    /// if the array is malformed (reported).
+    private mutating func streamArray(
+        _ p: UnsafeBufferPointer<UInt8>, at start: Int, path: String, shape: InputShape,
+        onRecord: RecordHandler, onProblem: (InputProblem) -> Void
+    ) -> Int? {
+        var i = JSONScan.skipWhitespace(p, start + 1)
+        if i < p.count && p[i] == UInt8(ascii: "]") { return i + 1 }
+        while true {
+            let index = records
+            let end: Int
+            do throws(JSONError) {
+                end = try parser.parseValue(p, at: i)
+            } catch {
+                onProblem(InputProblem(path: path, message: "record \(index): \(error); the rest of the file is unreadable", record: index))
+                return nil
+            }
+            item(p, at: 0, path: path, onRecord: onRecord, onProblem: onProblem)
+            i = JSONScan.skipWhitespace(p, end)
+            guard i < p.count else {
+                onProblem(InputProblem(path: path, message: "unexpected end of input after record \(index) (truncated file?)", record: index))
+                return nil
+            }
+            if p[i] == UInt8(ascii: ",") {
+                i = JSONScan.skipWhitespace(p, i + 1)
+            } else if p[i] == UInt8(ascii: "]") {
+                return i + 1
+            } else {
+                onProblem(InputProblem(path: path, message: "expected ',' or ']' after record \(index) at byte \(i)", record: index))
+                return nil
+            }
+        }
+    }
+
+    // MARK: Everything else
+
+    /// One or more top-level values (a single document, JSON Lines, or concatenated JSON). A value that fails
+    /// to parse is reported with its line, and reading resumes at the next line.
+    private mutating func values(
+        _ p: UnsafeBufferPointer<UInt8>, from start: Int, path: String,
+        onRecord: RecordHandler, onProblem: (InputProblem) -> Void
+    ) -> InputShape {
+        var i = start
+        var line = 1
+        var counted = 0  // newlines counted up to this offset
+        var shape: InputShape = .empty
+        var valuesSeen = 0
+        while i < p.count {
+            while counted < i {
+                if p[counted] == 0x0A { line += 1 }
+                counted += 1
+            }
+            do throws(JSONError) {
+                let end = try parser.parseValue(p, at: i)
+                valuesSeen += 1
+                let next = JSONScan.skipWhitespace(p, end)
+                let single = valuesSeen == 1 && next == p.count
+                let s = item(p, at: 0, path: path, line: single ? nil : line, onRecord: onRecord, onProblem: onProblem)
+                shape = single ? s : .jsonLines
+                i = next
+            } catch {
+                valuesSeen += 1
+                shape = .jsonLines
+                onProblem(InputProblem(path: path, message: "\(error)", line: line))
+                // Resume at the next line.
+                var j = i
+                while j < p.count && p[j] != 0x0A { j += 1 }
+                i = JSONScan.skipWhitespace(p, j)
+            }
+        }
+        return shape
+    }
+
+    private static let cloudTrailDetailTypes: Set<String> = [
+        "AWS API Call via CloudTrail", "AWS Console Signin via CloudTrail", "AWS Console Action via CloudTrail",
+        "AWS Service Event via CloudTrail", "AWS Insight via CloudTrail",
+    ]
+
+    /// Classifies the value at node `r` of the current tape (over bytes `p`) and emits its records.
+    @discardableResult
+    private mutating func item(
+        _ p: UnsafeBufferPointer<UInt8>, at r: Int, path: String, line: Int? = nil,
+        onRecord: RecordHandler, onProblem: (InputProblem) -> Void
+    ) -> InputShape {
+        let nodes = parser.nodes
+        return nodes.withUnsafeBufferPointer { n -> InputShape in
+            let view = JSONView(bytes: p, nodes: n)
+            return classify(view, r, path: path, line: line, onRecord: onRecord, onProblem: onProblem)
+        }
+    }
+
+    private mutating func classify(
+        _ view: JSONView, _ r: Int, path: String, line: Int?,
+        onRecord: RecordHandler, onProblem: (InputProblem) -> Void
+    ) -> InputShape {
+        let index = records
+        guard view.kind(r) == .object else {
+            records += 1
+            onProblem(InputProblem(path: path, message: "record \(index) is \(article(view.kind(r))), not an object; skipped",
+                                   record: index, line: line))
+            return .event
+        }
+        // A whole CloudTrail log parsed in one piece (Records not the first key).
+        if let recordsNode = view.member(of: r, "Records"), view.kind(recordsNode) == .array {
+            view.forEachElement(of: recordsNode) { e in
+                _ = classify(view, e, path: path, line: line, onRecord: onRecord, onProblem: onProblem)
+                return true
+            }
+            return .cloudTrailLog
+        }
+        if view.member(of: r, "logFiles") != nil,
+            view.member(of: r, "digestStartTime") != nil || view.member(of: r, "digestPublicKeyFingerprint") != nil
+        {
+            return .digest
+        }
+        if let typeNode = view.member(of: r, "detail-type"), let detail = view.member(of: r, "detail") {
+            let type = view.string(typeNode) ?? ""
+            guard RecordExtractor.cloudTrailDetailTypes.contains(type), view.kind(detail) == .object else {
+                records += 1
+                onProblem(InputProblem(path: path, message: "EventBridge event of type '\(type)' is not a CloudTrail record; skipped",
+                                       record: index, line: line))
+                return .eventBridge
+            }
+            records += 1
+            onRecord(view, detail, InputRef(path: path, record: index, line: line))
+            return .eventBridge
+        }
+        if let events = view.member(of: r, "Events"), view.kind(events) == .array {
+            view.forEachElement(of: events) { e in
+                lookupEvent(view, e, path: path, line: line, onRecord: onRecord, onProblem: onProblem)
+                return true
+            }
+            return .lookupEvents
+        }
+        if view.member(of: r, "CloudTrailEvent") != nil {
+            lookupEvent(view, r, path: path, line: line, onRecord: onRecord, onProblem: onProblem)
+            return .lookupEvents
+        }
+        records += 1
+        onRecord(view, r, InputRef(path: path, record: index, line: line))
+        return .event
+    }
+
+    /// One `LookupEvents` entry: its `CloudTrailEvent` string is a whole record, parsed on its own tape.
+    private mutating func lookupEvent(
+        _ view: JSONView, _ e: Int, path: String, line: Int?,
+        onRecord: RecordHandler, onProblem: (InputProblem) -> Void
+    ) {
+        let index = records
+        records += 1
+        guard view.kind(e) == .object, let s = view.member(of: e, "CloudTrailEvent"), view.kind(s) == .string else {
+            onProblem(InputProblem(path: path, message: "LookupEvents entry \(index) has no CloudTrailEvent string; skipped",
+                                   record: index, line: line))
+            return
+        }
+        scratch = view.withStringBytes(s) { Array($0) }
+        let parsed: Bool = scratch.withUnsafeBufferPointer { b in
+            do throws(JSONError) {
+                try innerParser.parseDocument(b)
+                return true
+            } catch {
+                onProblem(InputProblem(path: path, message: "LookupEvents entry \(index): CloudTrailEvent is not valid JSON: \(error)",
+                                       record: index, line: line))
+                return false
+            }
+        }
+        guard parsed else { return }
+        scratch.withUnsafeBufferPointer { b in
+            innerParser.nodes.withUnsafeBufferPointer { n in
+                let inner = JSONView(bytes: b, nodes: n)
+                if inner.kind(0) == .object {
+                    onRecord(inner, 0, InputRef(path: path, record: index, line: line))
+                } else {
+                    onProblem(InputProblem(path: path, message: "LookupEvents entry \(index): CloudTrailEvent is not an object",
+                                           record: index, line: line))
+                }
+            }
+        }
+    }
+
+    private func article(_ kind: JSONKind) -> String {
+        switch kind {
+        case .object: return "an object"
+        case .array: return "an array"
+        case .string: return "a string"
+        case .number: return "a number"
+        case .true, .false: return "a boolean"
+        case .null: return "null"
+        }
+    }
+}
