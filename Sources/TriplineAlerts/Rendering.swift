@@ -1,0 +1,118 @@
+import TriplineCore
+import TriplineJSON
+
+/// Escaping for attacker-controlled text (user agents, user names, request parameters) by destination.
+public enum TextEscaper {
+    public enum Medium: Sendable {
+        /// Terminals and plain-text email: control characters (ANSI escapes, CR tricks, bidi overrides) become
+        /// visible `\u{…}` sequences so nothing in an event can rewrite the screen or forge lines.
+        case plain
+        /// Slack mrkdwn: as plain, plus `&`, `<`, `>` entity-encoded (so no `<!channel>` or forged links) and
+        /// formatting characters neutralised.
+        case slack
+    }
+
+    public static func escape(_ text: String, for medium: Medium = .plain, maxLength: Int = 512) -> String {
+        var out = ""
+        out.reserveCapacity(min(text.utf8.count, maxLength) + 8)
+        var count = 0
+        for scalar in text.unicodeScalars {
+            if count >= maxLength {
+                out += "…"
+                break
+            }
+            count += 1
+            let v = scalar.value
+            let dangerous = v < 0x20 || v == 0x7F || (0x80...0x9F).contains(v) || (0x202A...0x202E).contains(v)
+                || (0x2066...0x2069).contains(v) || v == 0x2028 || v == 0x2029 || v == 0xFEFF
+            if dangerous {
+                out += "\\u{" + String(v, radix: 16) + "}"
+                continue
+            }
+            if medium == .slack {
+                switch scalar {
+                case "&": out += "&amp;"; continue
+                case "<": out += "&lt;"; continue
+                case ">": out += "&gt;"; continue
+                case "*", "_", "~", "`": out += "\u{200B}" + String(scalar); continue  // break mrkdwn pairs
+                default: break
+                }
+            }
+            out.unicodeScalars.append(scalar)
+        }
+        return out
+    }
+
+    /// SNS subjects: printable ASCII only, one line, at most 100 characters.
+    public static func subject(_ text: String) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars {
+            if out.count >= 100 { break }
+            if scalar.value >= 0x20 && scalar.value < 0x7F { out.unicodeScalars.append(scalar) } else { out += "?" }
+        }
+        return out
+    }
+}
+
+/// The finding as one JSON object: the `--format jsonl` contract other tools parse.
+public enum FindingJSON {
+    public static func value(_ f: Finding, includeEvent: Bool = false) -> JSONValue {
+        var members: [(String, JSONValue)] = [
+            ("rule_id", .string(f.ruleID)),
+            ("title", .string(f.title)),
+            ("severity", .string(f.severity.description)),
+            ("description", .string(f.description)),
+            ("action", .string(f.action)),
+            ("event_id", .string(f.eventID)),
+            ("event_time", .string(f.eventTime)),
+            ("event_source", .string(f.eventSource)),
+            ("event_name", .string(f.eventName)),
+            ("account_id", .string(f.accountID)),
+            ("region", .string(f.region)),
+            ("actor", .string(f.actor)),
+            ("actor_type", .string(f.actorType)),
+            ("source_ip", .string(f.sourceIP)),
+            ("user_agent", .string(f.userAgent)),
+            ("error_code", f.errorCode.map(JSONValue.string) ?? .null),
+            ("dedup_key", .string(f.dedupKey)),
+            ("count", .number(f.count)),
+            ("last_event_time", .string(f.lastEventTime)),
+            ("tags", .array(f.tags.map(JSONValue.string))),
+            ("request", .object(f.request.map { ($0.key, JSONValue.string($0.value)) })),
+        ]
+        var input: [(String, JSONValue)] = [("path", .string(f.input.path)), ("record", .number(f.input.record))]
+        if let line = f.input.line { input.append(("line", .number(line))) }
+        members.append(("input", .object(input)))
+        if includeEvent { members.append(("event", f.event)) }
+        return .object(members)
+    }
+
+    public static func line(_ f: Finding) -> String { value(f).serialized() }
+}
+
+/// Human-readable findings: what a terminal or an alert email shows.
+public enum FindingText {
+    public static func render(_ f: Finding, medium: TextEscaper.Medium = .plain) -> String {
+        func e(_ s: String) -> String { TextEscaper.escape(s, for: medium) }
+        var lines: [String] = []
+        lines.append("[\(f.severity.description.uppercased())] \(e(f.title))")
+        lines.append("  rule     \(f.ruleID)")
+        var when = e(f.eventTime)
+        if f.count > 1 { when += "  (\(f.count) events, last \(e(f.lastEventTime)))" }
+        lines.append("  time     \(when)")
+        lines.append("  account  \(e(f.accountID))   region \(e(f.region))")
+        lines.append("  actor    \(e(f.actor))" + (f.actorType.isEmpty ? "" : " (\(e(f.actorType)))"))
+        lines.append("  source   \(e(f.sourceIP))   agent \(e(f.userAgent))")
+        lines.append("  event    \(e(f.eventSource)) \(e(f.eventName))   id \(e(f.eventID))"
+            + (f.errorCode.map { "   error \(e($0))" } ?? ""))
+        for (k, (key, value)) in f.request.enumerated() {
+            lines.append((k == 0 ? "  request  " : "           ") + "\(e(key)) = \(e(value))")
+        }
+        if !f.description.isEmpty { lines.append("  what     \(f.description)") }
+        if !f.action.isEmpty { lines.append("  action   \(f.action)") }
+        var input = "  input    \(e(f.input.path))"
+        if let line = f.input.line { input += ":\(line)" } else { input += " record \(f.input.record)" }
+        lines.append(input)
+        return lines.joined(separator: "\n")
+    }
+}
