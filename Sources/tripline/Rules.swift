@@ -1,0 +1,118 @@
+import ArgumentParser
+import Foundation
+import TriplineCore
+import TriplineJSON
+import TriplineRules
+
+struct Rules: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List, show, test and lint detection rules.",
+        subcommands: [List.self, Show.self, Test.self, Lint.self, Conformance.self]
+    )
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List rules: id, severity, title.")
+        @OptionGroup var rules: RuleOptions
+        @Flag(help: "Include disabled rules.") var all = false
+
+        func run() async throws {
+            let (loaded, errors) = rules.load()
+            var out = Output()
+            for r in loaded.rules.sorted(by: { ($0.severity, $1.id) > ($1.severity, $0.id) }) where all || r.enabled {
+                let state = r.enabled ? "" : "  (disabled)"
+                out.line("\(r.id.padding(60))  \(r.severity.description.padding(8))  \(r.title)\(state)")
+            }
+            let engine = Engine(rules: loaded.rules)
+            let index = engine.indexSummary
+            out.line("\(loaded.rules.count) rules (\(engine.rules.count) enabled; indexed by eventName \(index.byName), "
+                + "by eventSource \(index.bySource), evaluated on every event \(index.global))")
+            out.flush()
+            if errors { throw ExitCode(ExitStatus.usageOrRules) }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one rule as written.")
+        @Argument var id: String
+        @OptionGroup var rules: RuleOptions
+
+        func run() async throws {
+            let (loaded, _) = rules.load(printDiagnostics: false)
+            guard let rule = loaded.rules.first(where: { $0.id == id }) else {
+                printError("tripline: no rule with id '\(id)'")
+                throw ExitCode(ExitStatus.usageOrRules)
+            }
+            var out = Output()
+            out.line("# \(rule.source)")
+            out.line(rule.text)
+            out.flush()
+        }
+    }
+
+    struct Test: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Run every rule's embedded tests.")
+        @OptionGroup var rules: RuleOptions
+        @Flag(help: "Print every test, not only failures.") var verbose = false
+
+        func run() async throws {
+            let (loaded, errors) = rules.load()
+            let outcomes = RuleTester.run(loaded.rules)
+            var out = Output()
+            for o in outcomes where verbose || !o.passed {
+                let verdict = o.passed ? "ok  " : "FAIL"
+                out.line("\(verdict) \(o.ruleID): \(o.test) (expected \(o.expected ? "match" : "no match"), got \(o.actual ? "match" : "no match")) \(o.source):\(o.line)")
+            }
+            let failed = outcomes.filter { !$0.passed }.count
+            let lacking = loaded.rules.filter { r in !(r.tests.contains { $0.expect } && r.tests.contains { !$0.expect }) }
+            for r in lacking { out.line("warn \(r.id): needs at least one positive and one negative test (\(r.source))") }
+            out.line("\(loaded.rules.count) rules, \(outcomes.count) tests: \(outcomes.count - failed) passed, \(failed) failed")
+            out.flush()
+            if errors || failed > 0 { throw ExitCode(ExitStatus.usageOrRules) }
+        }
+    }
+
+    struct Lint: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print rule diagnostics (errors and warnings).")
+        @OptionGroup var rules: RuleOptions
+
+        func run() async throws {
+            let (loaded, _) = rules.load(printDiagnostics: false)
+            var diagnostics = loaded.diagnostics
+            for r in loaded.rules {
+                let file = String(r.source.split(separator: ":").first ?? "")
+                let line = Int(r.source.split(separator: ":").last ?? "") ?? 1
+                if r.description.isEmpty { diagnostics.append(RuleDiagnostic(.warning, file: file, line: line, ruleID: r.id, "no description")) }
+                if r.action.isEmpty { diagnostics.append(RuleDiagnostic(.warning, file: file, line: line, ruleID: r.id, "no action for the responder")) }
+                if !r.tests.contains(where: { $0.expect }) || !r.tests.contains(where: { !$0.expect }) {
+                    diagnostics.append(RuleDiagnostic(.warning, file: file, line: line, ruleID: r.id, "needs at least one positive and one negative test"))
+                }
+            }
+            var out = Output()
+            for d in diagnostics { out.line(d.description) }
+            let errors = diagnostics.filter { $0.level == .error }.count
+            out.line("\(loaded.rules.count) rules loaded; \(errors) error(s), \(diagnostics.count - errors) warning(s)")
+            out.flush()
+            if errors > 0 { throw ExitCode(ExitStatus.usageOrRules) }
+        }
+    }
+}
+
+struct EventBridgePattern: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eventbridge-pattern",
+        abstract: "Print the EventBridge event pattern that routes to Tripline every CloudTrail event an enabled rule can fire on."
+    )
+    @OptionGroup var rules: RuleOptions
+
+    func run() async throws {
+        let (loaded, errors) = rules.load()
+        if errors { throw ExitCode(ExitStatus.usageOrRules) }
+        var out = Output()
+        out.line(EventPattern.generate(loaded.rules).serialized())
+        out.flush()
+    }
+}
+
+extension String {
+    func padding(_ width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }
+}

@@ -1,0 +1,157 @@
+import ArgumentParser
+import Foundation
+import TriplineAlerts
+import TriplineCore
+import TriplineIO
+import TriplineJSON
+import TriplineRules
+
+struct Scan: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Scan CloudTrail logs (files, folders, - for stdin) and report findings.",
+        discussion: """
+            Reads CloudTrail log files (.json or .json.gz, multi-member gzip too), JSON Lines, JSON arrays of \
+            events, single events, EventBridge envelopes and LookupEvents responses. Digest files are skipped.
+            """
+    )
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case text, jsonl, json }
+
+    @Argument(help: "Files or folders to scan; - reads stdin; s3://bucket/prefix reads S3.")
+    var paths: [String]
+
+    @Option(help: "Output format: text, jsonl or json.")
+    var format: Format = .text
+
+    @Option(name: .customLong("min-severity"), help: "Only report findings at or above this severity.")
+    var minSeverity: Severity = .info
+
+    @OptionGroup var rules: RuleOptions
+
+    @Option(name: .customLong("only"), help: "Only run this rule id (repeatable).")
+    var only: [String] = []
+
+    @Option(name: .customLong("fail-on"), help: "Exit 3 if a finding at or above this severity exists.")
+    var failOn: Severity?
+
+    @Option(help: "Worker threads (default: all cores).")
+    var workers: Int = LocalScanner.defaultWorkers
+
+    @OptionGroup(title: "AWS (for s3:// paths)") var aws: AWSOptions
+
+    func validate() throws {
+        if paths.isEmpty { throw ValidationError("give at least one file, folder or -") }
+        if workers < 1 { throw ValidationError("--workers must be at least 1") }
+    }
+
+    func run() async throws {
+        let (loaded, ruleErrors) = rules.load()
+        var selected = loaded.rules
+        if !only.isEmpty {
+            let unknown = only.filter { id in !selected.contains { $0.id == id } }
+            if !unknown.isEmpty {
+                printError("tripline: unknown rule id: \(unknown.joined(separator: ", "))")
+                throw ExitCode(ExitStatus.usageOrRules)
+            }
+            selected = selected.filter { only.contains($0.id) }.map { var r = $0; r.enabled = true; return r }
+        }
+        let engine = Engine(rules: selected)
+
+        let interactive = isatty(2) == 1
+        let started = Date()
+        let lastProgress = LockedDate()
+        var progress: (@Sendable (ScanStats) -> Void)?
+        if interactive {
+            progress = { (stats: ScanStats) in
+                guard lastProgress.elapsed(atLeast: 0.5) else { return }
+                let seconds = Date().timeIntervalSince(started)
+                let rate = seconds > 0 ? Int(Double(stats.records) / seconds) : 0
+                let line = "\r\u{1B}[K  \(stats.inputs) files, \(stats.records) events, \(rate) events/s"
+                FileHandle.standardError.write(Data(line.utf8))
+            }
+        }
+
+        var result = LocalScanner.scan(paths: paths.filter { !S3Scan.isS3($0) }, engine: engine, options: .init(workers: workers, progress: progress))
+        let s3URLs = paths.filter(S3Scan.isS3)
+        if !s3URLs.isEmpty { await S3Scan.scan(s3URLs, engine: engine, client: aws.client(), into: &result) }
+        let elapsed = Date().timeIntervalSince(started)
+        if interactive { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+
+        let alerts = Aggregator(rules: selected).aggregate(result.findings).filter { $0.severity >= minSeverity }
+
+        var out = Output()
+        switch format {
+        case .jsonl:
+            for f in alerts { out.line(FindingJSON.line(f)) }
+        case .json:
+            let summary = Scan.summaryJSON(result: result, alerts: alerts, elapsed: elapsed)
+            out.line(JSONValue.object([
+                ("findings", .array(alerts.map { FindingJSON.value($0) })),
+                ("summary", summary),
+                ("problems", .array(result.problems.map { JSONValue.string($0.description) })),
+            ]).serialized())
+        case .text:
+            for f in alerts {
+                out.line(FindingText.render(f))
+                out.line("")
+            }
+            out.line(Scan.summaryText(result: result, alerts: alerts, elapsed: elapsed, rules: engine.rules.count))
+        }
+        out.flush()
+
+        for problem in result.problems { printError("tripline: \(problem)") }
+        if !result.skippedDigests.isEmpty {
+            printError("tripline: note: skipped \(result.skippedDigests.count) CloudTrail digest file(s)")
+        }
+
+        if ruleErrors { throw ExitCode(ExitStatus.usageOrRules) }
+        if let failOn, alerts.contains(where: { $0.severity >= failOn }) { throw ExitCode(ExitStatus.findingsAtThreshold) }
+        if !result.problems.isEmpty { throw ExitCode(ExitStatus.inputErrors) }
+    }
+
+    static func bySeverity(_ alerts: [Finding]) -> [(Severity, Int)] {
+        Severity.allCases.reversed().map { s in (s, alerts.filter { $0.severity == s }.count) }
+    }
+
+    static func summaryText(result: LocalScanner.Result, alerts: [Finding], elapsed: Double, rules: Int) -> String {
+        let s = result.stats
+        let counts = bySeverity(alerts).filter { $0.1 > 0 }.map { "\($0.1) \($0.0)" }.joined(separator: ", ")
+        let rate = elapsed > 0 ? Int(Double(s.records) / elapsed) : 0
+        let mb = elapsed > 0 ? Double(s.decodedBytes) / elapsed / 1_000_000 : 0
+        var text = "Scanned \(s.inputs) file(s), \(s.records) events with \(rules) rules in "
+            + String(format: "%.2f", elapsed) + " s (\(rate) events/s, " + String(format: "%.0f", mb) + " MB/s)."
+        text += "\n\(alerts.count) finding(s)" + (counts.isEmpty ? "." : ": \(counts).")
+        if s.digests > 0 { text += "\nSkipped \(s.digests) digest file(s)." }
+        if !result.problems.isEmpty { text += "\n\(result.problems.count) input problem(s) in \(s.failedInputs) input(s): see stderr." }
+        return text
+    }
+
+    static func summaryJSON(result: LocalScanner.Result, alerts: [Finding], elapsed: Double) -> JSONValue {
+        let s = result.stats
+        return .object([
+            ("files", .number(s.inputs)),
+            ("events", .number(s.records)),
+            ("bytes", .number(s.decodedBytes)),
+            ("digests_skipped", .number(s.digests)),
+            ("failed_inputs", .number(s.failedInputs)),
+            ("findings", .number(alerts.count)),
+            ("by_severity", .object(bySeverity(alerts).map { ($0.0.description, JSONValue.number($0.1)) })),
+            ("seconds", .number(String(format: "%.3f", elapsed))),
+        ])
+    }
+}
+
+/// Throttles progress output across worker threads.
+final class LockedDate: @unchecked Sendable {
+    private let lock = NSLock()
+    private var last = Date.distantPast
+
+    func elapsed(atLeast seconds: Double) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        let now = Date()
+        guard now.timeIntervalSince(last) >= seconds else { return false }
+        last = now
+        return true
+    }
+}

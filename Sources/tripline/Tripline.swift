@@ -1,0 +1,78 @@
+import ArgumentParser
+import Foundation
+
+/// Exit statuses (documented in the README and `tripline --help`).
+enum ExitStatus {
+    static let ok: Int32 = 0
+    /// Some input could not be read (each reported on stderr); findings from everything else were printed.
+    static let inputErrors: Int32 = 1
+    /// Usage error, or a rule file with errors.
+    static let usageOrRules: Int32 = 2
+    /// `--fail-on`: a finding at or above that severity exists.
+    static let findingsAtThreshold: Int32 = 3
+}
+
+@main
+struct Tripline: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tripline",
+        abstract: "Security monitoring and alerting for AWS CloudTrail.",
+        discussion: """
+            Exit status: 0 every input was read; 1 some input could not be read; 2 usage or rule errors; \
+            3 with --fail-on, a finding at or above that severity.
+            """,
+        subcommands: [Scan.self, Watch.self, Findings.self, Rules.self, EventBridgePattern.self]
+    )
+
+    /// Usage errors exit 2 (not ArgumentParser's 64), so scripts see one code for "you called it wrong".
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var async = command as? AsyncParsableCommand {
+                try await async.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            let code = exitCode(for: error)
+            if code == ExitCode.success || code.rawValue == ExitStatus.inputErrors || code.rawValue == ExitStatus.findingsAtThreshold
+                || code.rawValue == ExitStatus.usageOrRules
+            {
+                // Not a bare ExitCode: a help/version request (code 0) or an error ArgumentParser prints itself.
+                if !(error is ExitCode) { exit(withError: error) }
+                Foundation.exit(code.rawValue)
+            }
+            let message = fullMessage(for: error)
+            if !message.isEmpty { FileHandle.standardError.write(Data((message + "\n").utf8)) }
+            Foundation.exit(ExitStatus.usageOrRules)
+        }
+    }
+}
+
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+/// Buffered stdout: findings can be many; one write per chunk, not per line.
+struct Output {
+    private var buffer: [UInt8] = []
+
+    mutating func line(_ text: String) {
+        buffer.append(contentsOf: text.utf8)
+        buffer.append(0x0A)
+        if buffer.count > 1 << 16 { flush() }
+    }
+
+    mutating func flush() {
+        guard !buffer.isEmpty else { return }
+        buffer.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let n = write(1, raw.baseAddress! + offset, raw.count - offset)
+                if n <= 0 { break }
+                offset += n
+            }
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+}
