@@ -1,1 +1,307 @@
-print("tripline-bench")
+// tripline-bench: how close the hot path (gunzip → JSON → rules) stays to gunzip alone.
+//
+// Every phase runs in the same process on the same in-memory compressed files, so the ratios between phases are
+// meaningful on a noisy machine even when the absolute numbers move. Run from the README:
+//   swift run -c release tripline-bench [--events 100000] [--json bench.json]
+
+import CZlib
+import Dispatch
+import Foundation
+import Synchronization
+import TriplineCore
+import TriplineIO
+import TriplineJSON
+import TriplineRules
+import TriplineSynth
+
+struct Options {
+    var sizes: [Int] = [10_000, 100_000, 1_000_000]
+    var jsonPath: String?
+    var corpusDir = ".build-bench"
+    var pythonEvents = 100_000
+    var repeats = 3
+
+    init(_ args: [String]) {
+        var i = 1
+        while i < args.count {
+            let a = args[i]
+            func next() -> String { i += 1; return i < args.count ? args[i] : "" }
+            switch a {
+            case "--events": sizes = next().split(separator: ",").compactMap { Int($0) }
+            case "--json": jsonPath = next()
+            case "--corpus": corpusDir = next()
+            case "--python-events": pythonEvents = Int(next()) ?? pythonEvents
+            case "--repeats": repeats = max(1, Int(next()) ?? repeats)
+            case "-h", "--help":
+                print("usage: tripline-bench [--events 10000,100000,1000000] [--json FILE] [--corpus DIR] [--python-events N] [--repeats N]")
+                exit(0)
+            default:
+                FileHandle.standardError.write(Data("tripline-bench: unknown argument \(a)\n".utf8))
+                exit(2)
+            }
+            i += 1
+        }
+    }
+}
+
+func now() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
+/// Best of `repeats` runs (the least disturbed by other processes on a shared machine).
+func measure(_ repeats: Int, _ body: () -> Void) -> Double {
+    var best = Double.infinity
+    for _ in 0..<repeats {
+        let t = now()
+        body()
+        best = min(best, now() - t)
+    }
+    return best
+}
+
+/// The generated corpus for `events` events: gzipped CloudTrail log files on disk (cached between runs).
+func corpus(events: Int, dir: String) -> [String] {
+    let config = SynthConfig(seed: 42, eventsPerFile: 1000)
+    let files = (events + config.eventsPerFile - 1) / config.eventsPerFile
+    let root = "\(dir)/corpus-\(events)"
+    let marker = "\(root)/.complete"
+    let generator = SynthGenerator(config: config)
+    let paths = (0..<files).map { "\(root)/\(generator.logFileKey(index: $0))" }
+    if FileManager.default.fileExists(atPath: marker) { return paths }
+    FileHandle.standardError.write(Data("generating \(events) events in \(files) files under \(root)…\n".utf8))
+    try? FileManager.default.removeItem(atPath: root)
+    DispatchQueue.concurrentPerform(iterations: files) { k in
+        let bytes = Gzip.compress(generator.logFile(index: k))
+        let path = paths[k]
+        try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+    }
+    FileManager.default.createFile(atPath: marker, contents: Data())
+    return paths
+}
+
+struct Phase {
+    var name: String
+    var seconds: Double
+    var events: Int
+    var bytes: Int
+    var eventsPerSecond: Double { Double(events) / seconds }
+    var mbPerSecond: Double { Double(bytes) / seconds / 1e6 }
+}
+
+func zlibOnly(_ files: [[UInt8]]) -> Int {
+    var out: [UInt8] = []
+    var total = 0
+    let g = Gunzip()
+    for f in files {
+        f.withUnsafeBufferPointer { try? g.decompress($0, into: &out) }
+        total += out.count
+    }
+    return total
+}
+
+func parseOnly(_ files: [[UInt8]]) -> Int {
+    var out: [UInt8] = []
+    var extractor = RecordExtractor()
+    var records = 0
+    let g = Gunzip()
+    for f in files {
+        f.withUnsafeBufferPointer { try? g.decompress($0, into: &out) }
+        out.withUnsafeBufferPointer { p in
+            extractor.extract(p, path: "", onRecord: { _, _, _ in }, onProblem: { _ in })
+        }
+        records += extractor.records
+    }
+    return records
+}
+
+func scan(_ files: [[UInt8]], engine: Engine, workers: Int) -> (records: Int, matches: Int) {
+    struct Shared {
+        var next = 0
+        var records = 0
+        var matches = 0
+    }
+    let shared = Mutex(Shared())
+    DispatchQueue.concurrentPerform(iterations: workers) { _ in
+        var processor = EventProcessor(engine: engine)
+        var findings: [Finding] = []
+        var problems: [InputProblem] = []
+        var stats = ScanStats()
+        while true {
+            let k = shared.withLock { s in
+                defer { s.next += 1 }
+                return s.next
+            }
+            guard k < files.count else { break }
+            files[k].withUnsafeBufferPointer { processor.process($0, path: "", findings: &findings, problems: &problems, stats: &stats) }
+            findings.removeAll(keepingCapacity: true)
+        }
+        shared.withLock { s in
+            s.records += stats.records
+            s.matches += stats.matches
+        }
+    }
+    return shared.withLock { ($0.records, $0.matches) }
+}
+
+/// Peak RSS (KiB) and wall time of a child process.
+func runChild(_ path: String, _ args: [String]) -> (seconds: Double, maxRSSKiB: Int, status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: path)
+    process.arguments = args
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = FileHandle.nullDevice
+    let t = now()
+    do { try process.run() } catch { return (0, 0, -1, "") }
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    let seconds = now() - t
+    var usage = rusage()
+    getrusage(__rusage_who_t(RUSAGE_CHILDREN.rawValue), &usage)
+    return (seconds, Int(usage.ru_maxrss), process.terminationStatus, String(decoding: data, as: UTF8.self))
+}
+
+func fmt(_ v: Double, _ digits: Int = 0) -> String { String(format: "%.\(digits)f", v) }
+
+// MARK: Main
+
+let options = Options(CommandLine.arguments)
+let cores = ProcessInfo.processInfo.activeProcessorCount
+let catalog = RuleCatalog.builtIn.rules.filter(\.enabled)
+
+// Cold start ingredients: loading and compiling the embedded catalog, measured on first use in this process.
+let compileStart = now()
+let fullEngine = Engine(rules: RuleCatalog.builtIn.rules)
+let compileSeconds = now() - compileStart
+
+var report: [(String, JSONValue)] = [
+    ("machine", .object([("cores", .number(cores))])),
+    ("rules", .number(catalog.count)),
+    ("catalog_compile_ms", .number(fmt(compileSeconds * 1000, 2))),
+]
+print("Tripline benchmark — \(catalog.count) enabled rules, \(cores) cores, best of \(options.repeats) runs per phase")
+print("Catalog load + compile: \(fmt(compileSeconds * 1000, 2)) ms")
+
+var sizeReports: [JSONValue] = []
+var largestFiles: [String] = []
+for size in options.sizes {
+    let paths = corpus(events: size, dir: options.corpusDir)
+    largestFiles = paths
+    let files = paths.map { (try? Data(contentsOf: URL(fileURLWithPath: $0))).map { [UInt8]($0) } ?? [] }
+    let compressed = files.reduce(0) { $0 + $1.count }
+    var decoded = 0
+    let tZlib = measure(options.repeats) { decoded = zlibOnly(files) }
+    var events = 0
+    let tParse = measure(options.repeats) { events = parseOnly(files) }
+    var matches = 0
+    let tScan1 = measure(options.repeats) { (events, matches) = scan(files, engine: fullEngine, workers: 1) }
+    let tScanN = measure(options.repeats) { _ = scan(files, engine: fullEngine, workers: cores) }
+    let phases = [
+        Phase(name: "zlib only (1 core)", seconds: tZlib, events: events, bytes: decoded),
+        Phase(name: "gunzip+parse (1 core)", seconds: tParse, events: events, bytes: decoded),
+        Phase(name: "full scan (1 core)", seconds: tScan1, events: events, bytes: decoded),
+        Phase(name: "full scan (\(cores) cores)", seconds: tScanN, events: events, bytes: decoded),
+    ]
+    print("\n\(size) events: \(files.count) files, \(fmt(Double(compressed) / 1e6, 1)) MB gzip, \(fmt(Double(decoded) / 1e6, 1)) MB JSON, \(matches) rule matches")
+    print("  phase                         events/s      MB/s   × zlib-1-core")
+    for p in phases {
+        print("  \(p.name.padding(toLength: 28, withPad: " ", startingAt: 0))\(fmt(p.eventsPerSecond).leftPad(10))\(fmt(p.mbPerSecond).leftPad(10))\(fmt(tZlib / p.seconds, 2).leftPad(14))")
+    }
+    sizeReports.append(.object([
+        ("events", .number(events)), ("files", .number(files.count)), ("gzip_bytes", .number(compressed)),
+        ("json_bytes", .number(decoded)), ("matches", .number(matches)),
+        ("phases", .array(phases.map { p in
+            .object([("name", .string(p.name)), ("seconds", .number(fmt(p.seconds, 4))),
+                     ("events_per_s", .number(fmt(p.eventsPerSecond))), ("mb_per_s", .number(fmt(p.mbPerSecond, 1))),
+                     ("ratio_to_zlib_1core", .number(fmt(tZlib / p.seconds, 3)))])
+        })),
+        ("ratio_scan_1core_to_zlib", .number(fmt(tZlib / tScan1, 3))),
+        ("ratio_scan_allcores_to_zlib", .number(fmt(tZlib / tScanN, 3))),
+    ]))
+}
+report.append(("sizes", .array(sizeReports)))
+
+// Rule-count scaling: the index keeps per-event cost flat as rules are added.
+if let size = options.sizes.first(where: { $0 >= 100_000 }) ?? options.sizes.last {
+    let files = corpus(events: size, dir: options.corpusDir).map { (try? Data(contentsOf: URL(fileURLWithPath: $0))).map { [UInt8]($0) } ?? [] }
+    print("\nRule scaling (\(size) events, 1 core):")
+    var scaling: [JSONValue] = []
+    for count in [0, 10, 100, catalog.count] where count <= catalog.count {
+        let engine = Engine(rules: Array(catalog.prefix(count)))
+        var events = 0
+        let t = measure(options.repeats) { events = scan(files, engine: engine, workers: 1).records }
+        print("  \(String(count).leftPad(4)) rules: \(fmt(Double(events) / t).leftPad(10)) events/s")
+        scaling.append(.object([("rules", .number(count)), ("events_per_s", .number(fmt(Double(events) / t)))]))
+    }
+    report.append(("rule_scaling", .array(scaling)))
+}
+
+// Lambda: one EventBridge event, engine time only (the envelope is parsed and evaluated each time).
+do {
+    let envelope = Array(#"{"version":"0","id":"1","detail-type":"AWS API Call via CloudTrail","source":"aws.cloudtrail","account":"123456789012","time":"2025-03-01T12:00:00Z","region":"us-east-1","resources":[],"detail":{"eventVersion":"1.09","userIdentity":{"type":"IAMUser","principalId":"AIDAEXAMPLE","arn":"arn:aws:iam::123456789012:user/alice","accountId":"123456789012","userName":"alice"},"eventTime":"2025-03-01T12:00:00Z","eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging","awsRegion":"us-east-1","sourceIPAddress":"203.0.113.7","userAgent":"aws-cli/2.15.0","requestParameters":{"name":"management-events"},"responseElements":null,"eventID":"6f8c1a2b-0000-4000-8000-000000000001","readOnly":false,"eventType":"AwsApiCall","managementEvent":true,"recipientAccountId":"123456789012"}}"#.utf8)
+    var processor = EventProcessor(engine: fullEngine)
+    var findings: [Finding] = []
+    var problems: [InputProblem] = []
+    var stats = ScanStats()
+    let iterations = 20_000
+    let t = measure(options.repeats) {
+        for _ in 0..<iterations {
+            envelope.withUnsafeBufferPointer { processor.process($0, path: "", findings: &findings, problems: &problems, stats: &stats) }
+            findings.removeAll(keepingCapacity: true)
+        }
+    }
+    let micros = t / Double(iterations) * 1e6
+    print("\nLambda: one EventBridge event (parse + all rules + finding): \(fmt(micros, 1)) µs")
+    report.append(("eventbridge_event_us", .number(fmt(micros, 2))))
+}
+
+// The real CLI on the largest corpus: end-to-end throughput from disk and peak memory.
+let binDir = (CommandLine.arguments[0] as NSString).deletingLastPathComponent
+let tripline = "\(binDir)/tripline"
+if FileManager.default.isExecutableFile(atPath: tripline), let size = options.sizes.last {
+    let dir = "\(options.corpusDir)/corpus-\(size)"
+    let run = runChild(tripline, ["scan", dir, "--format", "jsonl"])
+    let events = Double(size)
+    print("\n`tripline scan` on \(size) events from disk: \(fmt(run.seconds, 2)) s (\(fmt(events / run.seconds)) events/s), peak RSS \(run.maxRSSKiB / 1024) MiB, exit \(run.status)")
+    report.append(("cli_scan", .object([("events", .number(size)), ("seconds", .number(fmt(run.seconds, 3))),
+                                        ("peak_rss_mib", .number(run.maxRSSKiB / 1024)), ("exit", .number(Int(run.status)))])))
+    let probe = runChild(tripline, ["rules", "list"])
+    print("`tripline rules list` (process start → catalog compiled → exit): \(fmt(probe.seconds * 1000, 1)) ms")
+    report.append(("cli_cold_start_ms", .number(fmt(probe.seconds * 1000, 1))))
+} else {
+    print("\n(build the tripline product to measure the CLI end to end: swift build -c release)")
+}
+
+// The seed-style Python approach on the same files.
+let script = "scripts/bench-python-baseline.py"
+if FileManager.default.fileExists(atPath: script), !largestFiles.isEmpty {
+    let subset = Array(largestFiles.prefix(max(1, options.pythonEvents / 1000)))
+    let run = runChild("/usr/bin/env", ["python3", script] + subset)
+    if let json = try? JSONValue.parse(run.output.trimmingCharacters(in: .whitespacesAndNewlines)),
+        let pyRate = json["events_per_s"]?.doubleValue, pyRate > 0
+    {
+        let files = subset.map { (try? Data(contentsOf: URL(fileURLWithPath: $0))).map { [UInt8]($0) } ?? [] }
+        var events = 0
+        let t1 = measure(options.repeats) { events = scan(files, engine: fullEngine, workers: 1).records }
+        let tN = measure(options.repeats) { _ = scan(files, engine: fullEngine, workers: cores) }
+        let ours1 = Double(events) / t1, oursN = Double(events) / tN
+        print("\nSeed-style Python (gzip + json + \(json["rules"]?.text ?? "?") predicates), \(events) events: \(fmt(pyRate)) events/s")
+        print("  Tripline 1 core: \(fmt(ours1)) events/s = \(fmt(ours1 / pyRate, 1))×;  \(cores) cores: \(fmt(oursN)) events/s = \(fmt(oursN / pyRate, 1))×")
+        report.append(("python_baseline", .object([
+            ("events_per_s", .number(fmt(pyRate))), ("tripline_1core_ratio", .number(fmt(ours1 / pyRate, 2))),
+            ("tripline_allcores_ratio", .number(fmt(oursN / pyRate, 2))),
+        ])))
+    }
+}
+
+if let path = options.jsonPath {
+    FileManager.default.createFile(atPath: path, contents: Data(JSONValue.object(report).serialized().utf8))
+    print("\nJSON report: \(path)")
+}
+
+extension String {
+    func leftPad(_ width: Int) -> String { count >= width ? self : String(repeating: " ", count: width - count) + self }
+}
