@@ -1,1 +1,0 @@
-// SigV4: placeholder until the module lands.
