@@ -1,1 +1,0 @@
-// TriplineAWS: placeholder until the module lands.
