@@ -67,6 +67,32 @@ struct IngestionPathTests {
         #expect(try await stack.store.get(key: stored[0].key)?.count == 1)
     }
 
+    @Test("an S3 notification fanned out through SNS (Notification envelope in the SQS body) is read the same way")
+    func snsWrapped() async throws {
+        let stack = try await MotoStack.make()
+        let (bucket, queue, _) = try await stack.bucketWithNotifications()
+        let trail = uniqueName("fanout")
+        try await stack.s3.putObject(bucket: bucket, key: logKey("fan out"), body: gzip(logFile([stopLogging(trail: trail, at: nowEpoch() - 90)])))
+        let notification = try #require(try await drain(stack.sqs, queue, count: 2).first { $0.body.contains("ObjectCreated") })
+
+        // The bucket → SNS topic → SQS queue layout: moto's SNS wraps the S3 event in its Notification envelope.
+        let sns = SNSClient(stack.client)
+        let fanout = try await sns.createTopic(name: uniqueName("tripline-s3-fanout"))
+        let wrappedQueue = try await stack.sqs.createQueue(name: uniqueName("tripline-wrapped"))
+        let wrappedArn = try await stack.sqs.queueArn(queueUrl: wrappedQueue)
+        try await sns.subscribe(topicArn: fanout, protocol: "sqs", endpoint: wrappedArn)
+        try await sns.publish(topicArn: fanout, message: notification.body, subject: "Amazon S3 Notification")
+        let wrapped = try #require(try await drain(stack.sqs, wrappedQueue, count: 1).first)
+        #expect(try JSONValue.parse(wrapped.body)["Type"]?.stringValue == "Notification")
+
+        let handler = try TriplineHandler.live(environment: stack.environment(), log: Logger(level: .error, write: Logger.discard))
+        let response = try responseJSON(try await handler.handle(lambdaSQSEvent([wrapped], queueArn: wrappedArn), context: testContext()))
+        #expect(failedItems(response) == [])
+        #expect(response["alerted"]?.text == "1")
+        let alerts = try await stack.capturedAlerts(expecting: 1)
+        #expect(alerts.count == 1 && alerts.first?.message.contains(trail) == true)
+    }
+
     @Test("a corrupt log object among good ones: only its message is in batchItemFailures")
     func corruptObject() async throws {
         let stack = try await MotoStack.make()
