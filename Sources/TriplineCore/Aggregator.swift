@@ -14,6 +14,20 @@ public struct Aggregator {
         self.rules = byID
     }
 
+    /// Alerts from raw findings plus tallied threshold matches (`engineRules` is the rule list the tally's
+    /// indices refer to: `Engine.rules`).
+    public func aggregate(_ findings: [Finding], thresholds: ThresholdTally, engineRules: [Rule]) -> [Finding] {
+        let combined = aggregate(findings) + thresholds.alerts(rules: engineRules)
+        return combined.sorted(by: Aggregator.alertOrder)
+    }
+
+    /// Most severe first, then oldest first; ties broken by rule and key so output is stable.
+    static func alertOrder(_ a: Finding, _ b: Finding) -> Bool {
+        if a.severity != b.severity { return a.severity > b.severity }
+        if (a.epoch ?? 0) != (b.epoch ?? 0) { return (a.epoch ?? 0) < (b.epoch ?? 0) }
+        return (a.ruleID, a.dedupKey) < (b.ruleID, b.dedupKey)
+    }
+
     public func aggregate(_ findings: [Finding]) -> [Finding] {
         // 1. The same event delivered twice (overlapping files, two ingestion paths): one finding per rule.
         var seen = Set<String>()
@@ -66,10 +80,7 @@ public struct Aggregator {
                 alerts.append(f)
             }
         }
-        return alerts.sorted { a, b in
-            if a.severity != b.severity { return a.severity > b.severity }
-            return (a.epoch ?? 0) < (b.epoch ?? 0)
-        }
+        return alerts.sorted(by: Aggregator.alertOrder)
     }
 
     private func groupKey(_ f: Finding, _ threshold: Threshold) -> String {

@@ -30,7 +30,8 @@ public struct Detection: Sendable {
                             throw DetectionError(error.message, selection: name, field: field.field)
                         }
                     }
-                    out.append(matchers)
+                    // All must hold, so test the cheap ones first (stable: rule order breaks ties).
+                    out.append(matchers.enumerated().sorted { ($0.element.cost, $0.offset) < ($1.element.cost, $1.offset) }.map(\.element))
                 }
                 compiled.append(.groups(out))
             }
@@ -217,6 +218,18 @@ struct FieldMatcher: Sendable {
         self.tests = tests
     }
 
+    /// Relative evaluation cost: byte comparisons, then address parsing, then regex and policy parsing.
+    var cost: Int {
+        tests.map { t -> Int in
+            switch t {
+            case .pattern, .number, .bool, .null, .compare: return 0
+            case .cidr, .fieldRef: return 1
+            case .regex: return 2
+            case .publicPolicy, .externalPrincipal: return 3
+            }
+        }.max() ?? 0
+    }
+
     /// The patterns this matcher requires `field` to match (any of them), or nil if it does not constrain it.
     func requiredPatterns(of field: String) -> [BytePattern]? {
         guard path.description == field, exists == nil, !negate, !requireAll || tests.count == 1 else { return nil }
@@ -301,8 +314,11 @@ struct FieldMatcher: Sendable {
         case .null:
             return kind == .null
         case .regex(let r):
-            guard let text = view.scalarText(v) else { return false }
-            return r.matches(text)
+            switch kind {
+            case .string: return view.withStringBytes(v) { r.matches($0) }
+            case .number, .true, .false: return r.matches(view.rawBytes(v))
+            default: return false
+            }
         case .cidr(let network):
             guard kind == .string, let text = view.string(v), let address = IPAddress(text) else { return false }
             return network.contains(address)
@@ -350,8 +366,12 @@ enum Keywords {
 }
 
 /// A compiled regular expression. Swift's `Regex` is not declared Sendable; it is immutable after creation.
+///
+/// Regex evaluation is far slower than the byte matchers, so each regex carries the literal substrings any match
+/// must contain; a value lacking one is rejected with a byte search before the regex engine runs.
 final class RegexBox: @unchecked Sendable {
     let regex: Regex<AnyRegexOutput>
+    let required: [BytePattern]
     /// Longest input a regex is run on; beyond it the value does not match (bounded time on hostile input).
     static let maxInput = 65_536
 
@@ -365,10 +385,91 @@ final class RegexBox: @unchecked Sendable {
         } catch {
             throw DetectionError("invalid regular expression '\(pattern)': \(error)")
         }
+        required = RegexBox.requiredLiterals(pattern).map {
+            BytePattern($0, wrap: .contains, cased: !ignoreCase, wildcards: false)
+        }
+    }
+
+    func matches(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard bytes.count <= RegexBox.maxInput else { return false }
+        for literal in required where !literal.matches(bytes) { return false }
+        return (try? regex.firstMatch(in: String(decoding: bytes, as: UTF8.self))) != nil
     }
 
     func matches(_ text: String) -> Bool {
-        guard text.utf8.count <= RegexBox.maxInput else { return false }
-        return (try? regex.firstMatch(in: text)) != nil
+        var t = text
+        return t.withUTF8 { matches($0) }
+    }
+
+    /// Literal runs every match must contain. Conservative: a pattern with alternation at the top level, or any
+    /// construct this reader does not understand, yields no literals (the regex then always runs).
+    static func requiredLiterals(_ pattern: String) -> [String] {
+        let chars = Array(pattern)
+        var runs: [String] = []
+        var current = ""
+        var depth = 0
+        var i = 0
+        func flush() {
+            if current.count >= 2 { runs.append(current) }
+            current = ""
+        }
+        while i < chars.count {
+            let c = chars[i]
+            // A quantifier after an atom makes that atom optional or repeated: drop it from the run.
+            let next = i + 1 < chars.count ? chars[i + 1] : nil
+            let quantified = next == "?" || next == "*" || next == "{" || next == "+"
+            switch c {
+            case "|":
+                if depth == 0 { return [] }
+                i += 1
+            case "(":
+                depth += 1
+                flush()
+                i += 1
+            case ")":
+                depth = max(0, depth - 1)
+                flush()
+                i += 1
+                // A quantified group may be absent; runs inside groups were already not collected.
+            case "[":
+                flush()
+                // Skip the character class.
+                i += 1
+                if i < chars.count && chars[i] == "]" { i += 1 }
+                while i < chars.count && chars[i] != "]" {
+                    if chars[i] == "\\" { i += 1 }
+                    i += 1
+                }
+                i += 1
+            case "\\":
+                guard i + 1 < chars.count else { return runs }
+                let e = chars[i + 1]
+                let escapedQuantified = i + 2 < chars.count && "?*{+".contains(chars[i + 2])
+                if e.isLetter || e.isNumber {
+                    flush()  // \d, \w, \s, \b, backreferences …
+                } else if depth == 0 && !escapedQuantified {
+                    current.append(e)
+                } else {
+                    flush()
+                }
+                i += 2
+            case ".", "^", "$", "?", "*", "+", "{", "}":
+                flush()
+                if c == "{" { while i < chars.count && chars[i] != "}" { i += 1 } }
+                i += 1
+            default:
+                if depth == 0 && !quantified {
+                    current.append(c)
+                } else {
+                    flush()
+                }
+                i += 1
+            }
+        }
+        flush()
+        return runs
     }
 }
+
+/// The literal substrings every match of a regex must contain (exposed for tests and `rules show`).
+public func requiredRegexLiterals(_ pattern: String) -> [String] { RegexBox.requiredLiterals(pattern) }

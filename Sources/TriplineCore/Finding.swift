@@ -261,7 +261,11 @@ public enum Hashing {
 /// seconds, without Foundation's date formatters.
 public enum EventTime {
     public static func epochSeconds(_ text: String) -> Int? {
-        let b = Array(text.utf8)
+        var t = text
+        return t.withUTF8 { epochSeconds($0) }
+    }
+
+    public static func epochSeconds(_ b: UnsafeBufferPointer<UInt8>) -> Int? {
         guard b.count >= 19 else { return nil }
         func num(_ from: Int, _ len: Int) -> Int? {
             var v = 0

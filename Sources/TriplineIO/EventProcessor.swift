@@ -32,9 +32,21 @@ public struct EventProcessor {
     private var extractor = RecordExtractor()
     private var decoded: [UInt8] = []
 
-    public init(engine: Engine, maxDecompressed: Int = 4 << 30) {
+    /// When set, threshold rules' matches are tallied compactly (see `ThresholdTally`) instead of becoming one
+    /// finding each; collect them with `takeTally()` and turn them into alerts after the scan.
+    public let tallyThresholds: Bool
+    private var tally = ThresholdTally()
+
+    public init(engine: Engine, maxDecompressed: Int = 4 << 30, tallyThresholds: Bool = false) {
         self.engine = engine
         self.gunzip = Gunzip(maxOutput: maxDecompressed)
+        self.tallyThresholds = tallyThresholds
+    }
+
+    /// The threshold matches tallied so far (and resets the tally).
+    public mutating func takeTally() -> ThresholdTally {
+        defer { tally = ThresholdTally() }
+        return tally
     }
 
     /// True for paths CloudTrail uses for digest files, which hold no events.
@@ -71,13 +83,22 @@ public struct EventProcessor {
     ) -> InputShape {
         stats.decodedBytes += p.count
         let engine = self.engine
+        let tallyThresholds = self.tallyThresholds
         var matches = 0
+        var tally = self.tally
+        self.tally = ThresholdTally()  // keep the tally uniquely referenced while it grows
         let shape = extractor.extract(p, path: path, onRecord: { view, root, ref in
             engine.evaluate(view, root: root) { r in
                 matches += 1
-                findings.append(Finding(rule: engine.rules[r], view: view, root: root, input: ref))
+                let rule = engine.rules[r]
+                if tallyThresholds, let t = rule.threshold, t.count > 1 {
+                    tally.record(r, rule: rule, view: view, root: root, input: ref)
+                } else {
+                    findings.append(Finding(rule: rule, view: view, root: root, input: ref))
+                }
             }
         }, onProblem: { problems.append($0) })
+        self.tally = tally
         stats.records += extractor.records
         stats.matches += matches
         if shape == .digest { stats.digests += 1 }

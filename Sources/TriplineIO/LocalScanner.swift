@@ -27,6 +27,8 @@ public enum LocalScanner {
     public struct Result: Sendable {
         /// Raw findings, one per rule per record (aggregate them for alerts).
         public var findings: [Finding]
+        /// Matches of threshold rules, tallied (turn into alerts with `alerts(rules:)`).
+        public var thresholds: ThresholdTally = ThresholdTally()
         public var problems: [InputProblem]
         public var stats: ScanStats
         /// Digest files that were recognised and skipped.
@@ -82,6 +84,7 @@ public enum LocalScanner {
         struct Shared {
             var next = 0
             var findings: [Finding] = []
+            var thresholds = ThresholdTally()
             var problems: [InputProblem] = []
             var stats = ScanStats()
         }
@@ -91,7 +94,11 @@ public enum LocalScanner {
         let progress = options.progress
 
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
-            var processor = EventProcessor(engine: engine, maxDecompressed: maxDecompressed)
+            var processor = EventProcessor(engine: engine, maxDecompressed: maxDecompressed, tallyThresholds: true)
+            defer {
+                let tally = processor.takeTally()
+                shared.withLock { $0.thresholds.merge(tally) }
+            }
             var buffer: [UInt8] = []
             while true {
                 let index = shared.withLock { s -> Int in
@@ -124,7 +131,8 @@ public enum LocalScanner {
         }
 
         var result = shared.withLock { s in
-            Result(findings: s.findings, problems: expandProblems + s.problems, stats: s.stats, skippedDigests: digests)
+            Result(findings: s.findings, thresholds: s.thresholds, problems: expandProblems + s.problems, stats: s.stats,
+                   skippedDigests: digests)
         }
         result.stats.digests += digests.count
         // Deterministic order whatever the scheduling.

@@ -125,7 +125,7 @@ func scan(_ files: [[UInt8]], engine: Engine, workers: Int) -> (records: Int, ma
     }
     let shared = Mutex(Shared())
     DispatchQueue.concurrentPerform(iterations: workers) { _ in
-        var processor = EventProcessor(engine: engine)
+        var processor = EventProcessor(engine: engine, tallyThresholds: true)
         var findings: [Finding] = []
         var problems: [InputProblem] = []
         var stats = ScanStats()

@@ -116,7 +116,7 @@ struct Conformance: AsyncParsableCommand {
     func replayReport(_ rules: [Rule], path: String, out: inout Output) {
         let engine = Engine(rules: rules)
         let result = LocalScanner.scan(paths: [path], engine: engine)
-        let alerts = Aggregator(rules: rules).aggregate(result.findings)
+        let alerts = Aggregator(rules: rules).aggregate(result.findings, thresholds: result.thresholds, engineRules: engine.rules)
         out.line("== Replay of \(path): \(result.stats.inputs) files, \(result.stats.records) events, \(result.findings.count) matches, \(alerts.count) findings after dedup")
         var byRule: [String: (Severity, Int)] = [:]
         for a in alerts { byRule[a.ruleID] = (a.severity, (byRule[a.ruleID]?.1 ?? 0) + 1) }

