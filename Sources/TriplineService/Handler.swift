@@ -125,8 +125,11 @@ public struct TriplineHandler: Sendable {
         self.config = config
         self.engine = Engine(rules: rules.rules)
         self.ruleDiagnostics = rules.diagnostics
+        // Lease = Lambda's longest timeout: a claim must outlive the slowest invocation that could still alert,
+        // or a duplicate delivery could take it over mid-send. A dead owner's input comes back only after the
+        // queue's visibility timeout (≥ 6 × function timeout), later than this anyway.
         self.pipeline = AlertPipeline(
-            rules: rules.rules, store: store, sink: sink, minimumSeverity: config.minimumSeverity, now: now)
+            rules: rules.rules, store: store, sink: sink, minimumSeverity: config.minimumSeverity, lease: 900, now: now)
         self.poller = LookupPoller(
             source: lookup, engine: engine, pipeline: pipeline, checkpoints: checkpoints,
             checkpointName: "lookup-events/\(config.region)", lookback: config.lookbackMinutes * 60,
