@@ -19,12 +19,16 @@ public enum EventPattern {
         var sources: [JSONValue] = []
         var branches: [JSONValue] = []  // other fields, for rules that look at every API
         var sourcesOfNamed: [JSONValue] = []
-        var namedWithoutSource = false
+        var namesWithoutSource: [JSONValue] = []  // named rules whose source is not pinned keep their names
         for rule in active {
             let d = rule.detection
             if let p = d.requiredPatterns(of: "eventName") {
                 names += p.map(\.eventBridgeOperand)
-                if let s = d.requiredPatterns(of: "eventSource") { sourcesOfNamed += s.map(\.eventBridgeOperand) } else { namedWithoutSource = true }
+                if let s = d.requiredPatterns(of: "eventSource") {
+                    sourcesOfNamed += s.map(\.eventBridgeOperand)
+                } else {
+                    namesWithoutSource += p.map(\.eventBridgeOperand)
+                }
             } else if let p = d.requiredPatterns(of: "eventSource") {
                 sources += p.map(\.eventBridgeOperand)
             } else if let branch = otherBranch(d) {
@@ -41,6 +45,9 @@ public enum EventPattern {
             } else {
                 let all = unique(sources + sourcesOfNamed)
                 if !all.isEmpty { or.append(.object([("detail", .object([("eventSource", .array(all))]))])) }
+                if !namesWithoutSource.isEmpty {
+                    or.append(.object([("detail", .object([("eventName", .array(unique(namesWithoutSource)))]))]))
+                }
             }
             or += unique(branches)
             if or.count == 1, case .object(let members) = or[0] {
@@ -50,15 +57,15 @@ public enum EventPattern {
         }
         let byName = pattern(true)
         if byName.serialized().utf8.count <= maxLength { return byName }
-        if !namedWithoutSource {
-            let bySource = pattern(false)
-            if bySource.serialized().utf8.count <= maxLength { return bySource }
-        }
+        let bySource = pattern(false)
+        if bySource.serialized().utf8.count <= maxLength { return bySource }
         return everything
     }
 
-    /// Fields other than eventName/eventSource that a rule constrains, as a pattern branch.
-    static let otherFields = ["userIdentity.type", "errorCode", "userAgent", "userIdentity.arn", "sourceIPAddress"]
+    /// Fields other than eventName/eventSource that a rule may be routed on. Only fields AWS writes in one
+    /// canonical case: EventBridge compares case-sensitively while Sigma does not, so routing on free text
+    /// (user agents, names) could silently drop an event the rule would have caught.
+    static let otherFields = ["userIdentity.type", "errorCode"]
 
     static func otherBranch(_ d: Detection) -> JSONValue? {
         for field in otherFields {

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import TriplineCore
 import TriplineJSON
@@ -68,5 +69,18 @@ struct CatalogTests {
     func ids() {
         var seen = Set<String>()
         for rule in catalog.rules { #expect(seen.insert(rule.id).inserted, "duplicate \(rule.id)") }
+    }
+}
+
+@Suite("Generated artifacts")
+struct GeneratedArtifactTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    @Test("deploy/eventbridge-pattern.json is what `tripline eventbridge-pattern` generates from the catalog")
+    func eventPatternHasNotDrifted() throws {
+        let committed = try JSONValue.parse(String(contentsOf: Self.root.appendingPathComponent("deploy/eventbridge-pattern.json"), encoding: .utf8))
+        let generated = EventPattern.generate(RuleCatalog.builtIn.rules)
+        #expect(committed == generated, "regenerate with: swift run tripline eventbridge-pattern > deploy/eventbridge-pattern.json")
+        #expect(generated.serialized().utf8.count <= EventPattern.maxLength)
     }
 }
