@@ -158,9 +158,9 @@ public struct TriplineHandler: Sendable {
             objects: S3ObjectSource(client: aws), lookup: CloudTrailClient(aws))
     }
 
-    /// Built-in catalog plus the `.yml`/`.yaml` files under `extraPath`.
+    /// Built-in catalog plus the `.yml`/`.yaml` files under `extraPath`, without embedded tests (``RuntimeCatalog``).
     public static func loadRules(extraPath: String?) throws -> RuleLoadResult {
-        guard let path = extraPath else { return RuleCatalog.builtIn }
+        guard let path = extraPath else { return RuntimeCatalog.load(extra: []) }
         var files: [(path: String, text: String)] = []
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
@@ -176,7 +176,7 @@ public struct TriplineHandler: Sendable {
         for p in paths {
             files.append((p, try String(contentsOfFile: p, encoding: .utf8)))
         }
-        return RuleCatalog.load(includeBuiltIn: true, extra: files)
+        return RuntimeCatalog.load(extra: files)
     }
 
     // MARK: - Dispatch
