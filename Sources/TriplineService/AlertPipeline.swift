@@ -60,8 +60,19 @@ public struct AlertPipeline: Sendable {
     /// Runs the findings of one invocation (or poll). `inputID` names the input a raw finding came from (an SQS
     /// message id, a poll slice); failures are reported by those ids. `owner` identifies this run (request id).
     public func run(_ findings: [Finding], owner: String, inputID: (Finding) -> String = { $0.input.path }) async -> AlertOutcome {
+        await run(findings, thresholds: ThresholdTally(), engineRules: [], owner: owner, inputID: inputID)
+    }
+
+    /// As above, with threshold matches tallied by an `EventProcessor(…, tallyThresholds: true)` (`engineRules`:
+    /// the `Engine.rules` the tally's indices refer to). A tallied alert does not know every input behind it, so
+    /// if it cannot be delivered all of `runInputs` (every input of the run) are reported failed; the store keeps
+    /// the retry exact.
+    public func run(
+        _ findings: [Finding], thresholds: ThresholdTally, engineRules: [Rule], runInputs: Set<String> = [], owner: String,
+        inputID: (Finding) -> String = { $0.input.path }
+    ) async -> AlertOutcome {
         var outcome = AlertOutcome()
-        guard !findings.isEmpty else { return outcome }
+        guard !findings.isEmpty || !thresholds.isEmpty else { return outcome }
         // Which inputs stand behind an aggregated finding: the raw findings it may have folded (same rule and key;
         // for threshold rules any finding of the rule, since the crossing event's key is not the group's).
         var inputsByKey: [String: Set<String>] = [:]
@@ -71,15 +82,19 @@ public struct AlertPipeline: Sendable {
             inputsByKey[f.ruleID + "\u{1F}" + f.dedupKey, default: []].insert(id)
             inputsByRule[f.ruleID, default: []].insert(id)
         }
+        var allInputs = runInputs.union(inputsByRule.values.joined())
+        if !thresholds.isEmpty {
+            for f in thresholds.alerts(rules: engineRules) { allInputs.insert(inputID(f)) }
+        }
         func inputs(of f: Finding) -> Set<String> {
-            if rules[f.ruleID]?.threshold != nil { return inputsByRule[f.ruleID] ?? [] }
+            if rules[f.ruleID]?.threshold != nil { return thresholds.isEmpty ? inputsByRule[f.ruleID] ?? [] : allInputs }
             return inputsByKey[f.ruleID + "\u{1F}" + f.dedupKey] ?? []
         }
 
         let clock = now()
         var toSend: [(Finding, StoredFinding)] = []
         // Aggregator is not Sendable; building one from the rule table is cheap.
-        for f in Aggregator(rules: Array(rules.values)).aggregate(findings) {
+        for f in Aggregator(rules: Array(rules.values)).aggregate(findings, thresholds: thresholds, engineRules: engineRules) {
             let alerting = f.severity >= minimumSeverity
             let stored = storedFinding(f, state: alerting ? .pending : .recorded)
             do {

@@ -201,18 +201,18 @@ public struct TriplineHandler: Sendable {
         case .s3(let objects):
             var batch = Batch(context: context)
             for object in objects { await batch.read(object, inputID: "s3", handler: self) }
-            try await batch.finish(pipeline: pipeline, failIfAny: true)
+            try await batch.finish(pipeline: pipeline, engine: engine, failIfAny: true)
             response = batch.summary
         case .cloudTrailEvent:
             var batch = Batch(context: context)
             batch.evaluate(payload, path: "eventbridge:\(value["id"]?.stringValue ?? "event")", inputID: "event", engine: engine)
-            try await batch.finish(pipeline: pipeline, failIfAny: true)
+            try await batch.finish(pipeline: pipeline, engine: engine, failIfAny: true)
             response = batch.summary
         case .guardDuty(let detail):
             var batch = Batch(context: context)
             batch.findings.append(GuardDutyFinding.finding(detail: detail, input: InputRef(path: "guardduty", record: 0)))
             batch.inputs["guardduty"] = "guardduty"
-            try await batch.finish(pipeline: pipeline, failIfAny: true)
+            try await batch.finish(pipeline: pipeline, engine: engine, failIfAny: true)
             response = batch.summary
         case .scheduled:
             let started = ContinuousClock.now
@@ -258,7 +258,7 @@ public struct TriplineHandler: Sendable {
                 for ref in refs { await batch.read(ref, inputID: record.messageID, handler: self) }
             }
         }
-        try? await batch.finish(pipeline: pipeline, failIfAny: false)
+        try? await batch.finish(pipeline: pipeline, engine: engine, failIfAny: false)
         var summary = batch.summary
         summary = .object((summary.objectValue ?? []) + [
             ("batchItemFailures", .array(batch.failed.sorted().map { ["itemIdentifier": .string($0)] })),
@@ -271,6 +271,9 @@ public struct TriplineHandler: Sendable {
 struct Batch {
     let context: InvocationContext
     var findings: [Finding] = []
+    /// Threshold rules' matches, tallied compactly instead of one finding each (most events match some
+    /// Describe/Get/List burst rule).
+    var thresholds = ThresholdTally()
     /// Finding input path → caller's input id (SQS message id).
     var inputs: [String: String] = [:]
     var failed: Set<String> = []
@@ -303,7 +306,8 @@ struct Batch {
         let started = ContinuousClock.now
         defer { engineTime += ContinuousClock.now - started }
         inputs[path] = inputID
-        var processor = EventProcessor(engine: engine)
+        var processor = EventProcessor(engine: engine, tallyThresholds: true)
+        defer { thresholds.merge(processor.takeTally()) }
         var problems: [InputProblem] = []
         var fatal: String?
         var decoded: [UInt8] = []
@@ -335,9 +339,11 @@ struct Batch {
     }
 
     /// Alerts on everything gathered. `failIfAny`: for single-input triggers a failure is the invocation's error.
-    mutating func finish(pipeline: AlertPipeline, failIfAny: Bool) async throws {
+    mutating func finish(pipeline: AlertPipeline, engine: Engine, failIfAny: Bool) async throws {
         let inputs = self.inputs
-        outcome = await pipeline.run(findings, owner: context.requestID, inputID: { inputs[$0.input.path] ?? $0.input.path })
+        outcome = await pipeline.run(
+            findings, thresholds: thresholds, engineRules: engine.rules, runInputs: Set(inputs.values), owner: context.requestID,
+            inputID: { inputs[$0.input.path] ?? $0.input.path })
         failed.formUnion(outcome.failedInputs)
         for e in outcome.errors { context.log.error("alerting", [("error", .string(e))]) }
         context.log.info("invocation", [

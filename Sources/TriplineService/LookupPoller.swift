@@ -84,7 +84,7 @@ public struct LookupPoller: Sendable {
             var findings: [Finding] = []
             var problems: [InputProblem] = []
             var stats = ScanStats()
-            var processor = EventProcessor(engine: engine)
+            var processor = EventProcessor(engine: engine, tallyThresholds: true)
             var request = CloudTrailLookupRequest(
                 startTime: Date(timeIntervalSince1970: TimeInterval(sliceStart)),
                 endTime: Date(timeIntervalSince1970: TimeInterval(sliceEnd)), maxResults: 50)
@@ -116,7 +116,8 @@ public struct LookupPoller: Sendable {
             outcome.problems += problems.map(\.description)
 
             // One input per slice: if any alert of it fails, the slice is not checkpointed and is read again.
-            let alerts = await pipeline.run(findings, owner: owner, inputID: { _ in "slice" })
+            let alerts = await pipeline.run(
+                findings, thresholds: processor.takeTally(), engineRules: engine.rules, owner: owner, inputID: { _ in "slice" })
             merge(alerts, into: &outcome.alerts)
             guard alerts.succeeded else { return outcome }
             try await checkpoints.save(checkpointName, sliceEnd)
