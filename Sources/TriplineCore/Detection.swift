@@ -65,15 +65,17 @@ public struct Detection: Sendable {
     private func matches(selection i: Int, _ view: JSONView, _ root: Int) -> Bool {
         switch selections[i] {
         case .groups(let groups):
-            for group in groups {
-                var all = true
-                for m in group where !m.matches(view, root) {
-                    all = false
-                    break
+            // Borrow matchers in place: iterating by value would copy each matcher (and retain its arrays) per event.
+            return groups.withUnsafeBufferPointer { gs in
+                for g in gs.indices {
+                    let all = gs[g].withUnsafeBufferPointer { ms in
+                        for k in ms.indices where !ms[k].matches(view, root) { return false }
+                        return true
+                    }
+                    if all { return true }
                 }
-                if all { return true }
+                return false
             }
-            return false
         case .keywords(let patterns):
             return Keywords.anyString(in: view, from: root) { s in patterns.contains { $0.matches(s) } }
         }
@@ -255,12 +257,14 @@ struct FieldMatcher: Sendable {
             }
             return found == exists
         }
-        if requireAll {
-            for t in tests where !anyValue(view, root, t) { return false }
-            return true
+        return tests.withUnsafeBufferPointer { ts in
+            if requireAll {
+                for k in ts.indices where !anyValue(view, root, ts[k]) { return false }
+                return true
+            }
+            for k in ts.indices where anyValue(view, root, ts[k]) { return true }
+            return false
         }
-        for t in tests where anyValue(view, root, t) { return true }
-        return false
     }
 
     /// Whether any value the path reaches passes `test` (arrays at the leaf count element by element).

@@ -170,12 +170,13 @@ func fmt(_ v: Double, _ digits: Int = 0) -> String { String(format: "%.\(digits)
 
 let options = Options(CommandLine.arguments)
 let cores = ProcessInfo.processInfo.activeProcessorCount
-let catalog = RuleCatalog.builtIn.rules.filter(\.enabled)
 
-// Cold start ingredients: loading and compiling the embedded catalog, measured on first use in this process.
+// Cold start ingredients: parsing the embedded YAML catalog, compiling every detection and building the index,
+// measured on first use in this process (what a Lambda pays once per container).
 let compileStart = now()
 let fullEngine = Engine(rules: RuleCatalog.builtIn.rules)
 let compileSeconds = now() - compileStart
+let catalog = RuleCatalog.builtIn.rules.filter(\.enabled)
 
 var report: [(String, JSONValue)] = [
     ("machine", .object([("cores", .number(cores))])),
@@ -183,7 +184,7 @@ var report: [(String, JSONValue)] = [
     ("catalog_compile_ms", .number(fmt(compileSeconds * 1000, 2))),
 ]
 print("Tripline benchmark — \(catalog.count) enabled rules, \(cores) cores, best of \(options.repeats) runs per phase")
-print("Catalog load + compile: \(fmt(compileSeconds * 1000, 2)) ms")
+print("Catalog load (YAML) + compile + index: \(fmt(compileSeconds * 1000, 2)) ms")
 
 var sizeReports: [JSONValue] = []
 var largestFiles: [String] = []
