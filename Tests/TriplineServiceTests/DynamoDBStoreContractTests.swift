@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TriplineAWS
 import TriplineCore
 import TriplineJSON
 import TriplineTestSupport
@@ -12,15 +13,46 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
     case memory, dynamodb
     var testDescription: String { rawValue }
 
-    func make() async throws -> any FindingStore {
+    /// `serializeRequests`: moto's DynamoDB checks a put's condition and then writes with no lock, on a threaded
+    /// server, so under CPU load two concurrent conditional puts can both pass. DynamoDB itself applies a
+    /// conditional write atomically per item. Tests of concurrent callers therefore put the requests on the wire
+    /// one at a time (callers still interleave freely between requests), which is the atomicity DynamoDB gives.
+    func make(serializeRequests: Bool = false) async throws -> any FindingStore {
         switch self {
         case .memory: return InMemoryFindingStore()
         case .dynamodb:
             let server = try await MotoServer.shared()
             let table = uniqueName("tripline-contract")
             try createFindingsTable(server, table)
-            return DynamoDBFindingStore(dynamo: .init(motoClient(server)), table: table)
+            var client = motoClient(server)
+            if serializeRequests {
+                client = AWSClient(
+                    region: MotoServer.region,
+                    credentials: StaticCredentialProvider(accessKeyId: MotoServer.accessKeyId, secretAccessKey: MotoServer.secretAccessKey),
+                    transport: SerializingTransport(AsyncHTTPClientTransport.shared),
+                    endpoint: server.endpoint, timeout: .seconds(30))
+            }
+            return DynamoDBFindingStore(dynamo: .init(client), table: table)
         }
+    }
+}
+
+/// Sends one request at a time through `inner` (see `StoreKind.make(serializeRequests:)`).
+actor SerializingTransport: HTTPTransport {
+    private let inner: any HTTPTransport
+    private var busy = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    init(_ inner: any HTTPTransport) { self.inner = inner }
+
+    func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+        while busy { await withCheckedContinuation { waiting.append($0) } }
+        busy = true
+        defer {
+            busy = false
+            if !waiting.isEmpty { waiting.removeFirst().resume() }
+        }
+        return try await inner.send(request)
     }
 }
 
@@ -53,7 +85,7 @@ struct DynamoDBStoreContractTests {
 
     @Test("concurrent claims of one key (duplicate deliveries, two paths): exactly one wins", arguments: StoreKind.allCases)
     func concurrent(kind: StoreKind) async throws {
-        let store = try await kind.make()
+        let store = try await kind.make(serializeRequests: true)
         let k = uniqueName("k")
         let t = self.t
         let outcomes = try await withThrowingTaskGroup(of: ClaimOutcome.self) { group in
