@@ -108,8 +108,12 @@ public enum FindingText {
         for (k, (key, value)) in f.request.enumerated() {
             lines.append((k == 0 ? "  request  " : "           ") + "\(e(key)) = \(e(value))")
         }
-        if !f.description.isEmpty { lines.append("  what     \(f.description)") }
-        if !f.action.isEmpty { lines.append("  action   \(f.action)") }
+        // Rule text is trusted, but keep its line breaks inside the indented column.
+        func block(_ text: String) -> String {
+            text.split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\n           ")
+        }
+        if !f.description.isEmpty { lines.append("  what     \(block(f.description))") }
+        if !f.action.isEmpty { lines.append("  action   \(block(f.action))") }
         var input = "  input    \(e(f.input.path))"
         if let line = f.input.line { input += ":\(line)" } else { input += " record \(f.input.record)" }
         lines.append(input)

@@ -123,7 +123,10 @@ extension Finding {
         var request: [(key: String, value: String)] = []
         let rootNode = root
         for root in [p.request, p.additional] {
-            if let node = view.first(root, from: rootNode) { Finding.flatten(view, node, prefix: root.description, into: &request) }
+            // A null request (common: requestParameters: null) says nothing worth a line in an alert.
+            if let node = view.first(root, from: rootNode), view.kind(node) != .null {
+                Finding.flatten(view, node, prefix: root.description, into: &request)
+            }
         }
         self.init(
             ruleID: rule.id,
