@@ -356,16 +356,30 @@ struct FieldMatcher: Sendable {
     static let actorAccount = JSONPath("userIdentity.accountId")
 }
 
-/// Keyword search: any string scalar anywhere in the event.
+/// Keyword search: any string value anywhere in the event (object keys are names, not values, and never match).
+/// Recursion depth is bounded by the parser's nesting limit.
 enum Keywords {
     static func anyString(in view: JSONView, from i: Int, _ test: (UnsafeBufferPointer<UInt8>) -> Bool) -> Bool {
-        var k = i
-        let end = view.after(i)
-        while k < end {
-            if view.kind(k) == .string, view.withStringBytes(k, test) { return true }
-            k += 1
+        switch view.kind(i) {
+        case .string:
+            return view.withStringBytes(i, test)
+        case .object:
+            var hit = false
+            view.forEachMember(of: i) { _, v in
+                hit = anyString(in: view, from: v, test)
+                return !hit
+            }
+            return hit
+        case .array:
+            var hit = false
+            view.forEachElement(of: i) { e in
+                hit = anyString(in: view, from: e, test)
+                return !hit
+            }
+            return hit
+        default:
+            return false
         }
-        return false
     }
 }
 

@@ -137,6 +137,8 @@ struct SigmaSemanticsTests {
         #expect(try fires(d, #"{"eventName":"B"}"#))
         #expect(try fires("k:\n  - mimikatz\ncondition: k", #"{"a":{"b":["x","run MIMIKATZ now"]}}"#))
         #expect(try !fires("k:\n  - mimikatz\ncondition: k", #"{"a":"clean"}"#))
+        // Keys are field names, not values.
+        #expect(try !fires("k:\n  - mimikatz\ncondition: k", #"{"mimikatz":"clean"}"#))
     }
 
     @Test("escaped JSON strings are unescaped before matching")
