@@ -6,10 +6,12 @@ import TriplineTestSupport
 /// Everything happens in a private copy of `deploy/` in a temporary directory (state, lock file, `.terraform`
 /// data dir), so the repository stays clean and concurrent runs never collide. Terraform only ever talks to
 /// 127.0.0.1: the example's provider has explicit dummy credentials and a loopback-only `moto_endpoint`.
+/// Each stack gets a unique `environment` (part of every resource name), so stacks can share one moto_server
+/// (`MotoServer.shared()`) with each other and with other tests.
 ///
 /// Reuse from another test:
 ///
-///     let moto = try await MotoServer.startDedicated()
+///     let moto = try await MotoServer.shared()
 ///     try await DeployedStack.withApplied(on: moto) { stack in
 ///         // stack.outputs["queue_url"], stack.outputs["sns_topic_arn"], stack.aws(["sqs", ...]) ...
 ///     }
@@ -27,6 +29,8 @@ struct DeployedStack: Sendable {
     /// Resources in state after apply.
     var resourceCount = 0
 
+    /// The unique environment name of this stack (resource names are `tripline-<environment>-…`).
+    let environmentName: String
     var endpoint: String { moto.endpoint }
     func output(_ name: String) throws -> String {
         guard let value = outputs[name] else { throw CommandError(description: "no output \(name) in \(outputs.keys.sorted())") }
@@ -68,6 +72,8 @@ struct DeployedStack: Sendable {
         env["TF_IN_AUTOMATION"] = "1"
         env["TF_INPUT"] = "0"
         env["CHECKPOINT_DISABLE"] = "1"
+        let environmentName = "d" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(8).lowercased()
+        env["TF_VAR_environment"] = environmentName
         env["TF_VAR_moto_endpoint"] = moto.endpoint
         env["TF_VAR_lambda_zip"] = zip.path
         // For the aws CLI (terraform's provider block has its own dummy credentials).
@@ -85,7 +91,7 @@ struct DeployedStack: Sendable {
         return DeployedStack(
             moto: moto, workDir: workDir,
             rootDir: deployCopy.appendingPathComponent("terraform/examples/moto"),
-            environment: env)
+            environment: env, environmentName: environmentName)
     }
 
     // MARK: - Terraform
@@ -95,35 +101,44 @@ struct DeployedStack: Sendable {
         try await runChecked(["terraform"] + args + [], in: rootDir, environment: environment, timeout: timeout)
     }
 
+    @discardableResult
     mutating func timed(_ step: String, _ args: [String], timeout: Double = 240) async throws -> CommandResult {
         let result = try await terraform(args, timeout: timeout)
         timings[step] = result.seconds
         return result
     }
 
-    /// init + validate + plan; returns the plan as `terraform show -json` text.
+    /// init, then validate and plan (concurrently: validate is read-only); returns `terraform show -json` of the plan.
     mutating func plan() async throws -> String {
         try await timed("init", ["init", "-input=false", "-no-color"])
-        try await timed("validate", ["validate", "-no-color"])
-        try await timed("plan", ["plan", "-input=false", "-no-color", "-out=tripline.tfplan"])
+        let me = self
+        async let validate = me.terraform(["validate", "-no-color"])
+        async let plan = me.terraform(["plan", "-input=false", "-no-color", "-out=tripline.tfplan"])
+        timings["validate"] = try await validate.seconds
+        timings["plan"] = try await plan.seconds
         return try await timed("show-plan", ["show", "-json", "tripline.tfplan"]).stdout
     }
 
-    /// Applies the saved plan and reads the outputs.
+    /// `terraform show -json` of the state after apply (all policies fully known).
+    private(set) var stateJSON = ""
+
+    /// Applies the saved plan, then reads the state: outputs, resource count, and the JSON for linting.
     mutating func applyPlan() async throws {
         try await timed("apply", ["apply", "-input=false", "-no-color", "-auto-approve", "tripline.tfplan"], timeout: 270)
-        let json = try await terraform(["output", "-json", "stack"]).stdout
-        guard let object = try parseJSON(json) as? [String: Any] else {
-            throw CommandError(description: "unexpected `terraform output -json stack`: \(json)")
+        stateJSON = try await timed("show-state", ["show", "-json"]).stdout
+        guard let state = try parseJSON(stateJSON) as? [String: Any], let values = state["values"] as? [String: Any],
+            let stack = ((values["outputs"] as? [String: Any])?["stack"] as? [String: Any])?["value"] as? [String: Any]
+        else {
+            throw CommandError(description: "no `stack` output in the state: \(stateJSON.prefix(1000))")
         }
-        outputs = object.compactMapValues { $0 as? String }
-        let list = try await terraform(["state", "list"]).stdout
-        resourceCount = list.split(separator: "\n").filter { !$0.contains("data.") }.count
+        outputs = stack.compactMapValues { $0 as? String }
+        resourceCount = Self.managedResources(in: values["root_module"] as? [String: Any] ?? [:])
     }
 
-    /// `terraform show -json` of the state (all policies fully known).
-    func stateJSON() async throws -> String {
-        try await terraform(["show", "-json"]).stdout
+    private static func managedResources(in module: [String: Any]) -> Int {
+        let own = (module["resources"] as? [[String: Any]] ?? []).filter { $0["mode"] as? String == "managed" }.count
+        let children = (module["child_modules"] as? [[String: Any]] ?? []).map(managedResources(in:)).reduce(0, +)
+        return own + children
     }
 
     /// Destroys without refreshing (the state is fresh; refreshing costs a minute against moto).

@@ -31,8 +31,8 @@ func runCommand(
     let id = UUID().uuidString.prefix(8)
     let outURL = tmp.appendingPathComponent("deploytests-\(id).out")
     let errURL = tmp.appendingPathComponent("deploytests-\(id).err")
-    FileManager.default.createFile(atPath: outURL.path, contents: nil)
-    FileManager.default.createFile(atPath: errURL.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
     defer {
         try? FileManager.default.removeItem(at: outURL)
         try? FileManager.default.removeItem(at: errURL)

@@ -2,19 +2,21 @@ import Foundation
 import Testing
 import TriplineTestSupport
 
-/// Deploys the Terraform module onto a private moto_server and checks what it built.
+/// Deploys the Terraform module onto moto_server (the process-wide `MotoServer.shared()`, resource names made unique
+/// per run) and checks what it built.
 @Suite("Terraform module against moto", .serialized)
 struct TerraformMotoTests {
     @Test("fmt, init, validate, plan (least-privilege lint), apply, resources exist in moto, S3->SQS filter, destroy",
           .timeLimit(.minutes(5)))
     func terraformDeploysOntoMoto() async throws {
-        // Formatting is checked on the repository itself (read-only).
-        let fmt = try await runCommand(
+        // Formatting is checked on the repository itself (read-only), while moto starts.
+        async let fmtRun = runCommand(
             ["terraform", "fmt", "-check", "-recursive", "-diff", "deploy/terraform"], in: repositoryRoot, timeout: 60)
+        // Throws (the test fails, never skips) if moto cannot start. The shared server lives until the test process
+        // exits; resource names are unique to this run, so no reset is needed.
+        let moto = try await MotoServer.shared()
+        let fmt = try await fmtRun
         #expect(fmt.succeeded, "terraform fmt -check found unformatted files:\n\(fmt.stdout)\(fmt.stderr)")
-
-        let moto = try await MotoServer.startDedicated()  // throws (test fails) if moto cannot start
-        defer { moto.stop() }
 
         var stack = try DeployedStack.prepare(on: moto)
         defer { stack.removeWorkDir() }
@@ -33,7 +35,7 @@ struct TerraformMotoTests {
 
         // Policies that depended on not-yet-created ARNs are only known now: lint the state as well.
         var stateLint = PolicyLint()
-        stateLint.scan(try parseJSON(try await stack.stateJSON()))
+        stateLint.scan(try parseJSON(stack.stateJSON))
         #expect(stateLint.findings.isEmpty, "over-broad IAM in state:\n\(stateLint.findings.map(\.description).sorted().joined(separator: "\n"))")
         let lintedLambdaPolicy = stateLint.policies.keys.contains { $0.contains("aws_iam_role_policy.lambda") }
         #expect(lintedLambdaPolicy, "the function's role policy was not found in state; linted: \(stateLint.policies.keys.sorted())")
