@@ -222,8 +222,8 @@ public struct RecordExtractor {
         _ p: UnsafeBufferPointer<UInt8>, at r: Int, path: String, line: Int? = nil,
         onRecord: RecordHandler, onProblem: (InputProblem) -> Void
     ) -> InputShape {
-        let nodes = parser.nodes
-        return nodes.withUnsafeBufferPointer { n -> InputShape in
+        let parser = self.parser  // shares the tape's storage (no copy): classify may mutate self
+        return parser.withNodes { n -> InputShape in
             let view = JSONView(bytes: p, nodes: n)
             return classify(view, r, path: path, line: line, onRecord: onRecord, onProblem: onProblem)
         }
@@ -238,6 +238,13 @@ public struct RecordExtractor {
             records += 1
             onProblem(InputProblem(path: path, message: "record \(index) is \(article(view.kind(r))), not an object; skipped",
                                    record: index, line: line))
+            return .event
+        }
+        // Plain CloudTrail records (nearly everything) carry none of the keys that mark a container or envelope:
+        // one pass over the keys settles it, instead of a lookup per kind of envelope.
+        if !RecordExtractor.hasEnvelopeKey(view, r) {
+            records += 1
+            emit(view, r, InputRef(path: path, record: index, line: line), onRecord)
             return .event
         }
         // A whole CloudTrail log parsed in one piece (Records not the first key).
@@ -262,7 +269,7 @@ public struct RecordExtractor {
                 return .eventBridge
             }
             records += 1
-            onRecord(view, detail, InputRef(path: path, record: index, line: line))
+            emit(view, detail, InputRef(path: path, record: index, line: line), onRecord)
             return .eventBridge
         }
         if let events = view.member(of: r, "Events"), view.kind(events) == .array {
@@ -277,8 +284,33 @@ public struct RecordExtractor {
             return .lookupEvents
         }
         records += 1
-        onRecord(view, r, InputRef(path: path, record: index, line: line))
+        emit(view, r, InputRef(path: path, record: index, line: line), onRecord)
         return .event
+    }
+
+    /// Hands one record to the caller.
+    private func emit(_ view: JSONView, _ r: Int, _ ref: InputRef, _ onRecord: RecordHandler) {
+        onRecord(view, r, ref)
+    }
+
+    private static let envelopeKeys: [[UInt8]] = ["Records", "logFiles", "detail-type", "Events", "CloudTrailEvent"].map { Array($0.utf8) }
+
+    /// Whether object `r` has a key that `classify` treats specially (log, digest, EventBridge, LookupEvents).
+    private static func hasEnvelopeKey(_ view: JSONView, _ r: Int) -> Bool {
+        var found = false
+        view.forEachMember(of: r) { k, _ in
+            let node = view.nodes[k]
+            switch node.b &- node.a {
+            case 6, 7, 8, 11, 15: break  // the lengths of the envelope keys (escaped keys are never shorter)
+            default: if !node.isEscaped { return true }
+            }
+            for key in envelopeKeys where key.withUnsafeBufferPointer({ view.keyEquals(k, $0) }) {
+                found = true
+                return false
+            }
+            return true
+        }
+        return found
     }
 
     /// One `LookupEvents` entry: its `CloudTrailEvent` string is a whole record, parsed on its own tape.
@@ -305,11 +337,13 @@ public struct RecordExtractor {
             }
         }
         guard parsed else { return }
-        scratch.withUnsafeBufferPointer { b in
-            innerParser.nodes.withUnsafeBufferPointer { n in
+        let record = innerParser  // shares the tape's storage (no copy)
+        let text = scratch  // likewise; emit() below mutates self
+        text.withUnsafeBufferPointer { b in
+            record.withNodes { n in
                 let inner = JSONView(bytes: b, nodes: n)
                 if inner.kind(0) == .object {
-                    onRecord(inner, 0, InputRef(path: path, record: index, line: line))
+                    emit(inner, 0, InputRef(path: path, record: index, line: line), onRecord)
                 } else {
                     onProblem(InputProblem(path: path, message: "LookupEvents entry \(index): CloudTrailEvent is not an object",
                                            record: index, line: line))

@@ -13,20 +13,30 @@
 /// - Documents larger than 4 GiB are rejected (offsets are 32-bit).
 public struct JSONParser: Sendable {
     public var maxDepth: Int
-    /// The nodes of the last parsed value. Reused between calls to avoid reallocating.
-    public private(set) var nodes: [JSONNode] = []
-    private var stack: [Frame] = []
-
-    private struct Frame {
-        var node: Int
-        var count: UInt32
-        var isObject: Bool
-    }
+    /// Tape storage, reused between calls. Only the first `count` nodes belong to the last parsed value; the
+    /// rest is spare capacity the parser writes into without growing the array node by node.
+    private var tape: [JSONNode]
+    /// Node indices of the open containers (the parser is iterative: nesting never uses the call stack).
+    private var stack: [UInt32]
+    /// How many nodes of `tape` the last parsed value uses.
+    public private(set) var count = 0
 
     public init(maxDepth: Int = 512) {
         self.maxDepth = maxDepth
-        nodes.reserveCapacity(1024)
-        stack.reserveCapacity(64)
+        tape = Array(repeating: JSONNode(kind: .null, flags: 0, a: 0, b: 0), count: 1024)
+        stack = Array(repeating: 0, count: 64)
+    }
+
+    /// The nodes of the last parsed value (a copy; the hot path uses `withNodes`).
+    public var nodes: [JSONNode] { Array(tape[0..<count]) }
+
+    /// Calls `body` with the nodes of the last parsed value, without copying them.
+    @inlinable public func withNodes<R>(_ body: (UnsafeBufferPointer<JSONNode>) throws -> R) rethrows -> R {
+        try withTape { try body(UnsafeBufferPointer(rebasing: $0[0..<count])) }
+    }
+
+    @usableFromInline func withTape<R>(_ body: (UnsafeBufferPointer<JSONNode>) throws -> R) rethrows -> R {
+        try tape.withUnsafeBufferPointer(body)
     }
 
     /// Parses exactly one JSON document filling all of `bytes` (surrounding whitespace allowed).
@@ -37,64 +47,144 @@ public struct JSONParser: Sendable {
     }
 
     /// Parses one value starting at `start` (leading whitespace skipped) and returns the offset just past it.
-    /// The tape (`nodes`) is replaced with this value's nodes; node 0 is the value itself.
+    /// The tape is replaced with this value's nodes; node 0 is the value itself.
     @discardableResult
     public mutating func parseValue(_ p: UnsafeBufferPointer<UInt8>, at start: Int) throws(JSONError) -> Int {
         guard p.count < Int(UInt32.max) else { throw JSONError(.documentTooLarge, at: 0) }
-        nodes.removeAll(keepingCapacity: true)
-        stack.removeAll(keepingCapacity: true)
+        count = 0
+        // The value is parsed into the tape and stack as they are; when either is too small the parse stops,
+        // that buffer doubles and the value is parsed again. Capacity persists, so this happens a few times per
+        // parser at most, and the loop below never checks uniqueness or grows an array node by node.
+        while true {
+            let maxDepth = self.maxDepth
+            let outcome = try tape.withUnsafeMutableBufferPointer { (t) throws(JSONError) -> Outcome in
+                try stack.withUnsafeMutableBufferPointer { (s) throws(JSONError) -> Outcome in
+                    var pass = Pass(p: p, tape: t, stack: s, maxDepth: maxDepth)
+                    return try pass.run(from: start)
+                }
+            }
+            switch outcome {
+            case .done(let end, let used):
+                count = used
+                return end
+            case .tapeFull:
+                tape.append(contentsOf: repeatElement(JSONNode(kind: .null, flags: 0, a: 0, b: 0), count: tape.count))
+            case .stackFull:
+                stack.append(contentsOf: repeatElement(0, count: stack.count))
+            }
+        }
+    }
+}
+
+/// How one attempt at parsing a value into fixed-size buffers ended.
+private enum Outcome {
+    case done(end: Int, used: Int)
+    case tapeFull
+    case stackFull
+}
+
+/// One attempt at parsing a value into fixed-size buffers: the parser's inner loop, on raw pointers.
+private struct Pass {
+    let p: UnsafeBufferPointer<UInt8>
+    let tape: UnsafeMutableBufferPointer<JSONNode>
+    let stack: UnsafeMutableBufferPointer<UInt32>
+    let maxDepth: Int
+    var used = 0
+    var depth = 0
+
+    init(p: UnsafeBufferPointer<UInt8>, tape: UnsafeMutableBufferPointer<JSONNode>, stack: UnsafeMutableBufferPointer<UInt32>,
+         maxDepth: Int) {
+        self.p = p
+        self.tape = tape
+        self.stack = stack
+        self.maxDepth = maxDepth
+    }
+
+    /// Appends a node; false when the tape is full.
+    @inline(__always)
+    mutating func emit(_ kind: JSONKind, _ flags: UInt8, _ a: Int, _ b: Int) -> Bool {
+        guard used < tape.count else { return false }
+        tape[used] = JSONNode(kind: kind, flags: flags, a: UInt32(truncatingIfNeeded: a), b: UInt32(truncatingIfNeeded: b))
+        used += 1
+        return true
+    }
+
+    @inline(__always)
+    func skipWhitespace(_ i: Int) -> Int {
+        // Compact JSON (what CloudTrail writes) has none: test one byte before looping.
+        if i < p.count && p[i] > 0x20 { return i }
+        return JSONScan.skipWhitespace(p, i)
+    }
+
+    mutating func run(from start: Int) throws(JSONError) -> Outcome {
         let n = p.count
-        var i = JSONScan.skipWhitespace(p, start)
+        var i = skipWhitespace(start)
 
         while true {
             // State: a value is expected at i.
             guard i < n else { throw JSONError(.unexpectedEnd, at: i) }
             let c = p[i]
             switch c {
+            case UInt8(ascii: "\""):
+                let (close, escaped) = try JSONScan.scanString(p, i + 1)
+                guard emit(.string, escaped ? JSONNode.hasEscapes : 0, i + 1, close) else { return .tapeFull }
+                i = close + 1
             case UInt8(ascii: "{"), UInt8(ascii: "["):
                 let isObject = c == UInt8(ascii: "{")
-                if stack.count >= maxDepth { throw JSONError(.tooDeep, at: i) }
-                stack.append(Frame(node: nodes.count, count: 0, isObject: isObject))
-                nodes.append(JSONNode(kind: isObject ? .object : .array, flags: 0, a: 0, b: 0))
-                i = JSONScan.skipWhitespace(p, i + 1)
+                if depth >= maxDepth { throw JSONError(.tooDeep, at: i) }
+                guard depth < stack.count else { return .stackFull }
+                stack[depth] = UInt32(truncatingIfNeeded: used)
+                depth += 1
+                guard emit(isObject ? .object : .array, 0, 0, 0) else { return .tapeFull }
+                i = skipWhitespace(i + 1)
                 guard i < n else { throw JSONError(.unexpectedEnd, at: i) }
                 if p[i] == (isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")) {
                     i += 1
-                    closeContainer()
+                    close()
                     // fall through to "after value" handling below
                 } else {
-                    if isObject { i = try parseKey(p, i) }
+                    if isObject {
+                        guard let next = try key(i) else { return .tapeFull }
+                        i = next
+                    }
                     continue
                 }
-            case UInt8(ascii: "\""):
-                i = try parseString(p, i)
-            case UInt8(ascii: "t"):
-                i = try literal(p, i, JSONScan.trueBytes, .true)
-            case UInt8(ascii: "f"):
-                i = try literal(p, i, JSONScan.falseBytes, .false)
-            case UInt8(ascii: "n"):
-                i = try literal(p, i, JSONScan.nullBytes, .null)
             case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-                i = try parseNumber(p, i)
+                let end = try JSONScan.scanNumber(p, i)
+                guard emit(.number, 0, i, end) else { return .tapeFull }
+                i = end
+            case UInt8(ascii: "t"):
+                guard let end = try literal(i, 0x6575_7274, 4, .true) else { return .tapeFull }  // "true"
+                i = end
+            case UInt8(ascii: "f"):
+                guard let end = try literal(i, 0x6573_6c61, 5, .false) else { return .tapeFull }  // "alse" after f
+                i = end
+            case UInt8(ascii: "n"):
+                guard let end = try literal(i, 0x6c6c_756e, 4, .null) else { return .tapeFull }  // "null"
+                i = end
             default:
                 throw JSONError(.unexpectedCharacter(c), at: i)
             }
 
             // State: a value just ended. Close containers or move to the next member.
             while true {
-                guard !stack.isEmpty else { return i }
-                stack[stack.count - 1].count += 1
-                i = JSONScan.skipWhitespace(p, i)
+                guard depth > 0 else { return .done(end: i, used: used) }
+                let container = Int(stack[depth - 1])
+                tape[container].a &+= 1
+                i = skipWhitespace(i)
                 guard i < n else { throw JSONError(.unexpectedEnd, at: i) }
                 let d = p[i]
-                let isObject = stack[stack.count - 1].isObject
+                let isObject = tape[container].kind == .object
                 if d == UInt8(ascii: ",") {
-                    i = JSONScan.skipWhitespace(p, i + 1)
-                    if isObject { i = try parseKey(p, i) }
+                    i = skipWhitespace(i + 1)
+                    if isObject {
+                        guard let next = try key(i) else { return .tapeFull }
+                        i = next
+                    }
                     break
                 } else if d == (isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")) {
                     i += 1
-                    closeContainer()
+                    close()
                     continue
                 } else {
                     throw JSONError(isObject ? .expectedCommaOrBrace : .expectedCommaOrBracket, at: i)
@@ -104,56 +194,40 @@ public struct JSONParser: Sendable {
     }
 
     @inline(__always)
-    private mutating func closeContainer() {
-        let frame = stack.removeLast()
-        nodes[frame.node].a = frame.count
-        nodes[frame.node].b = UInt32(nodes.count)
+    mutating func close() {
+        depth -= 1
+        tape[Int(stack[depth])].b = UInt32(truncatingIfNeeded: used)
     }
 
-    /// Parses `"key" :` and leaves `i` at the member's value.
+    /// Parses `"key" :` and returns the offset of the member's value (nil when the tape is full).
     @inline(__always)
-    private mutating func parseKey(_ p: UnsafeBufferPointer<UInt8>, _ start: Int) throws(JSONError) -> Int {
+    mutating func key(_ start: Int) throws(JSONError) -> Int? {
         guard start < p.count else { throw JSONError(.unexpectedEnd, at: start) }
         guard p[start] == UInt8(ascii: "\"") else { throw JSONError(.expectedKey, at: start) }
-        var i = try parseString(p, start)
+        let (close, escaped) = try JSONScan.scanString(p, start + 1)
+        guard emit(.string, escaped ? JSONNode.hasEscapes : 0, start + 1, close) else { return nil }
+        var i = close + 1
+        if i < p.count && p[i] == UInt8(ascii: ":") { return skipWhitespace(i + 1) }
         i = JSONScan.skipWhitespace(p, i)
         guard i < p.count else { throw JSONError(.unexpectedEnd, at: i) }
         guard p[i] == UInt8(ascii: ":") else { throw JSONError(.expectedColon, at: i) }
-        return JSONScan.skipWhitespace(p, i + 1)
+        return skipWhitespace(i + 1)
     }
 
+    /// `true`, `false` or `null` at `i`: the four bytes after the first (or, for the 4-letter words, the word
+    /// itself) compared as one little-endian word. Returns nil when the tape is full.
     @inline(__always)
-    private mutating func literal(
-        _ p: UnsafeBufferPointer<UInt8>, _ i: Int, _ word: StaticString, _ kind: JSONKind
-    ) throws(JSONError) -> Int {
-        let len = word.utf8CodeUnitCount
-        guard i + len <= p.count else { throw JSONError(.invalidLiteral, at: i) }
-        let w = word.utf8Start
-        for k in 0..<len where p[i + k] != w[k] { throw JSONError(.invalidLiteral, at: i) }
-        nodes.append(JSONNode(kind: kind, flags: 0, a: UInt32(i), b: UInt32(i + len)))
-        return i + len
-    }
-
-    /// `i` is at the opening quote. Appends a string node (content range, quotes excluded).
-    @inline(__always)
-    private mutating func parseString(_ p: UnsafeBufferPointer<UInt8>, _ open: Int) throws(JSONError) -> Int {
-        let (end, escaped) = try JSONScan.scanString(p, open + 1)
-        nodes.append(JSONNode(kind: .string, flags: escaped ? JSONNode.hasEscapes : 0, a: UInt32(open + 1), b: UInt32(end)))
-        return end + 1
-    }
-
-    private mutating func parseNumber(_ p: UnsafeBufferPointer<UInt8>, _ start: Int) throws(JSONError) -> Int {
-        let end = try JSONScan.scanNumber(p, start)
-        nodes.append(JSONNode(kind: .number, flags: 0, a: UInt32(start), b: UInt32(end)))
-        return end
+    mutating func literal(_ i: Int, _ word: UInt32, _ length: Int, _ kind: JSONKind) throws(JSONError) -> Int? {
+        guard i + length <= p.count else { throw JSONError(.invalidLiteral, at: i) }
+        let at = UnsafeRawPointer(p.baseAddress!).loadUnaligned(fromByteOffset: i + length - 4, as: UInt32.self)
+        guard UInt32(littleEndian: at) == word else { throw JSONError(.invalidLiteral, at: i) }
+        guard emit(kind, 0, i, i + length) else { return nil }
+        return i + length
     }
 }
 
 /// Low-level scanning shared by the parser and by callers that walk a document's outer shape by hand.
 public enum JSONScan {
-    static let trueBytes: StaticString = "true"
-    static let falseBytes: StaticString = "false"
-    static let nullBytes: StaticString = "null"
 
     @inline(__always)
     public static func skipWhitespace(_ p: UnsafeBufferPointer<UInt8>, _ start: Int) -> Int {

@@ -43,7 +43,7 @@ public enum JSONValue: Sendable, Equatable, Hashable {
         var parser = JSONParser(maxDepth: maxDepth)
         return try bytes.withUnsafeBufferPointer { (p) throws(JSONError) -> JSONValue in
             try parser.parseDocument(p)
-            return parser.nodes.withUnsafeBufferPointer { nodes in
+            return parser.withNodes { nodes in
                 JSONValue(JSONView(bytes: p, nodes: nodes), 0)
             }
         }
