@@ -1,0 +1,72 @@
+import Testing
+@testable import TriplineCore
+
+/// The byte engine must answer exactly as Swift's `Regex` does on the inputs it is used for (printable ASCII).
+@Suite("ByteRegex agrees with Swift Regex")
+struct ByteRegexTests {
+    static let patterns = [
+        #":assumed-role/[^/]+/i-[0-9a-f]{8,17}$"#, #"^([0-9]{1,3}(\.[0-9]{1,3}){3}|[0-9A-Fa-f]*:[0-9A-Fa-f:.]+)$"#,
+        "^[^!]", #"^[0-9]{12}$"#, "a|b|", "(ab)*c", "a{0}b", "x{2,}", "colou?r", "^$", "^", "$", "[-a]", "[a-]",
+        #"[\d\s]+"#, #"\W\w"#, #"[^\w]"#, "(?:ab|cd)+e", "a.c", "a.*?c", "a+?b", #"\.amazonaws\.com$"#,
+        "AKIA[A-Z0-9]{16}", "(a|ab)(c|bcd)(d*)", "[]a]", "[^]a]", #"\x41b"#, "((((a))))", "a{2,3}?", "[A-Fa-f0-9-]{36}",
+        "^(?:get|list|describe)", "(root|admin)$", "(", "[z-a]", #"\b"#, "(?=a)", #"\1"#, "a{3,1}",
+    ]
+
+    static let inputs = [
+        "", "a", "ab", "abc", "abbbc", "ac", "c", "color", "colour", "colouur", "x", "xx", "xxx", "!bang", "bang!",
+        "arn:aws:sts::111122223333:assumed-role/web-app/i-0a1b2c3d4e5f60718",
+        "arn:aws:sts::111122223333:assumed-role/web-app/i-0a1b2c3d", "arn:aws:sts::1:assumed-role/web/i-0A1B2C3D4E5F",
+        "arn:aws:sts::111122223333:assumed-role/web-app/botocore-session-1", "203.0.113.7", "10.0.0.1", "1.2.3",
+        "2001:db8::1", "fe80::1%eth0", "AWS Internal", "ec2.amazonaws.com", "123456789012", "12345678901", "a1 b2",
+        "AKIAIOSFODNN7EXAMPLE", "abcd", "abcde", "GetObject", "ListBuckets", "DescribeInstances", "admin", "root ",
+        "]a", "Ab", "aB", "-", "8c7a1d2e-0000-4000-8000-000000000001", "aaa", "aaaa", "zz-top",
+    ]
+
+    @Test("every supported pattern, with and without case folding, on every input")
+    func differential() throws {
+        var compared = 0
+        for pattern in Self.patterns {
+            for ignoreCase in [false, true] {
+                guard let fast = ByteRegex(pattern, ignoreCase: ignoreCase, multiline: false, dotAll: false) else { continue }
+                // Anything the byte engine takes, Swift's Regex must take too (rules are compiled by both).
+                var swift = try Regex(pattern)
+                if ignoreCase { swift = swift.ignoresCase() }
+                for input in Self.inputs {
+                    var text = input
+                    let ours = text.withUTF8 { fast.matches($0) }
+                    let theirs = (try? swift.firstMatch(in: input)) != nil
+                    #expect(ours == theirs, "/\(pattern)/\(ignoreCase ? "i" : "") on '\(input)': ByteRegex \(ours), Regex \(theirs)")
+                    compared += 1
+                }
+            }
+        }
+        #expect(compared > 2000)
+    }
+
+    @Test("syntax outside the subset is left to Swift's Regex", arguments: [
+        "(", "[z-a]", #"\b"#, "(?=a)", #"\1"#, "a{3,1}", #"\p{L}"#, "[]a]", "é", "(?<name>a)", "a++", "a**", "*a", "[[:alpha:]]",
+    ])
+    func unsupported(_ pattern: String) {
+        #expect(ByteRegex(pattern, ignoreCase: false, multiline: false, dotAll: false) == nil)
+    }
+
+    @Test("only printable ASCII values go to the byte engine")
+    func accepts() {
+        for (text, expected) in [("plain text ~", true), ("tab\there", false), ("line\n", false), ("é", false),
+                                 ("del\u{7F}", false), ("", true), (String(repeating: "x", count: 17), true)] {
+            var t = text
+            #expect(t.withUTF8 { ByteRegex.accepts($0) } == expected, "\(text.debugDescription)")
+        }
+    }
+
+    @Test("a pathological pattern stays linear")
+    func linear() {
+        let fast = ByteRegex("(a*)*b", ignoreCase: false, multiline: false, dotAll: false)
+        var input = String(repeating: "a", count: 20_000)
+        let clock = ContinuousClock()
+        let elapsed = clock.measure {
+            #expect(input.withUTF8 { fast?.matches($0) } == false)
+        }
+        #expect(elapsed < .seconds(2))
+    }
+}
