@@ -137,13 +137,33 @@ public struct BytePattern: Sendable, Equatable {
         return true
     }
 
+    /// Substring search. Candidates for the first literal byte are found eight bytes at a time (a SWAR equality
+    /// test on the folded word), then verified byte by byte.
     private func find(_ s: UnsafeBufferPointer<UInt8>) -> Bool {
         let m = literal.count
         if m == 0 { return true }
         if s.count < m { return false }
         let first = literal[0]
-        var i = 0
         let last = s.count - m
+        // Folding sets bit 5 of every byte, which is exact for letters and merely widens the candidates otherwise.
+        let foldFirst = !cased && first &- 0x61 < 26
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let needle = ones &* UInt64(first)
+        let base = UnsafeRawPointer(s.baseAddress!)
+        var i = 0
+        while i + 8 <= last + 1 {
+            var x = base.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            if foldFirst { x |= ones &* 0x20 }
+            let y = x ^ needle
+            var hits = (y &- ones) & ~y & highs
+            while hits != 0 {
+                let k = i + hits.trailingZeroBitCount >> 3
+                if equal(s, k, literal) { return true }
+                hits &= hits &- 1
+            }
+            i += 8
+        }
         while i <= last {
             if fold(s[i]) == first && equal(s, i, literal) { return true }
             i += 1

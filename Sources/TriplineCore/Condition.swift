@@ -7,6 +7,47 @@ public indirect enum Condition: Sendable, Equatable {
     case constant(Bool)
 }
 
+/// A `Condition` laid out in two arrays of plain values (children before parents, the root last), so evaluating
+/// it touches no reference counts. `and`/`or` keep their short-circuit order.
+struct ConditionProgram: Sendable {
+    enum Op: UInt8, Sendable { case selection, not, and, or, constant }
+
+    /// selection: `a` = selection index; constant: `a` = 0/1; not: `a` = operand node;
+    /// and/or: operand nodes are `children[a..<b]`.
+    struct Node: Sendable {
+        var op: Op
+        var a: Int32
+        var b: Int32
+    }
+
+    private(set) var nodes: [Node] = []
+    private(set) var children: [Int32] = []
+
+    init(_ condition: Condition) {
+        _ = add(condition)
+    }
+
+    private mutating func add(_ c: Condition) -> Int32 {
+        let node: Node
+        switch c {
+        case .selection(let i): node = Node(op: .selection, a: Int32(i), b: 0)
+        case .constant(let v): node = Node(op: .constant, a: v ? 1 : 0, b: 0)
+        case .not(let inner): node = Node(op: .not, a: add(inner), b: 0)
+        case .and(let items), .or(let items):
+            let operands = items.map { add($0) }
+            let start = Int32(children.count)
+            children += operands
+            if case .and = c {
+                node = Node(op: .and, a: start, b: Int32(children.count))
+            } else {
+                node = Node(op: .or, a: start, b: Int32(children.count))
+            }
+        }
+        nodes.append(node)
+        return Int32(nodes.count - 1)
+    }
+}
+
 /// Parses Sigma condition strings: `and`, `or`, `not`, parentheses, `1 of x*`, `any of x*`, `all of x*`,
 /// `1 of them`, `all of them`. Precedence: not > and > or.
 struct ConditionParser {

@@ -6,10 +6,15 @@ public struct Detection: Sendable {
     let selections: [CompiledSelection]
     let names: [String]
     public let condition: Condition
+    /// `condition` flattened into an array of plain values, so evaluation does no reference counting.
+    let program: ConditionProgram
 
-    enum CompiledSelection: Sendable {
-        case groups([[FieldMatcher]])
-        case keywords([BytePattern])
+    /// One selection: either field groups (any group whose matchers all hold) or keywords. A struct rather than
+    /// an enum with payloads so evaluation borrows the arrays instead of copying them out of a case.
+    struct CompiledSelection: Sendable {
+        var groups: [[FieldMatcher]] = []
+        var keywords: [BytePattern] = []
+        var isKeywords = false
     }
 
     public static func compile(_ spec: DetectionSpec) throws(DetectionError) -> Detection {
@@ -18,7 +23,7 @@ public struct Detection: Sendable {
         for (name, selection) in spec.selections {
             switch selection {
             case .keywords(let values):
-                compiled.append(.keywords(values.map { BytePattern($0.text, wrap: .contains) }))
+                compiled.append(CompiledSelection(keywords: values.map { BytePattern($0.text, wrap: .contains) }, isKeywords: true))
             case .fieldGroups(let groups):
                 var out: [[FieldMatcher]] = []
                 for group in groups {
@@ -33,51 +38,65 @@ public struct Detection: Sendable {
                     // All must hold, so test the cheap ones first (stable: rule order breaks ties).
                     out.append(matchers.enumerated().sorted { ($0.element.cost, $0.offset) < ($1.element.cost, $1.offset) }.map(\.element))
                 }
-                compiled.append(.groups(out))
+                compiled.append(CompiledSelection(groups: out))
             }
         }
         let names = spec.selections.map(\.name)
         var conditions: [Condition] = []
         for text in spec.conditions { conditions.append(try ConditionParser.parse(text, selections: names)) }
-        return Detection(
-            selections: compiled, names: names, condition: conditions.count == 1 ? conditions[0] : .or(conditions))
+        let condition = conditions.count == 1 ? conditions[0] : .or(conditions)
+        return Detection(selections: compiled, names: names, condition: condition, program: ConditionProgram(condition))
     }
 
     /// Whether the event at node `root` of `view` (a JSON object) satisfies the detection.
     public func matches(_ view: JSONView, root: Int = 0) -> Bool {
-        evaluate(condition, view, root)
-    }
-
-    private func evaluate(_ c: Condition, _ view: JSONView, _ root: Int) -> Bool {
-        switch c {
-        case .selection(let i): return matches(selection: i, view, root)
-        case .not(let inner): return !evaluate(inner, view, root)
-        case .and(let items):
-            for item in items where !evaluate(item, view, root) { return false }
-            return true
-        case .or(let items):
-            for item in items where evaluate(item, view, root) { return true }
-            return false
-        case .constant(let b): return b
+        program.nodes.withUnsafeBufferPointer { nodes in
+            program.children.withUnsafeBufferPointer { children in
+                selections.withUnsafeBufferPointer { selections in
+                    evaluate(nodes.count - 1, nodes, children, selections, view, root)
+                }
+            }
         }
     }
 
-    private func matches(selection i: Int, _ view: JSONView, _ root: Int) -> Bool {
-        switch selections[i] {
-        case .groups(let groups):
-            // Borrow matchers in place: iterating by value would copy each matcher (and retain its arrays) per event.
-            return groups.withUnsafeBufferPointer { gs in
-                for g in gs.indices {
-                    let all = gs[g].withUnsafeBufferPointer { ms in
-                        for k in ms.indices where !ms[k].matches(view, root) { return false }
-                        return true
-                    }
-                    if all { return true }
-                }
+    private func evaluate(
+        _ n: Int, _ nodes: UnsafeBufferPointer<ConditionProgram.Node>, _ children: UnsafeBufferPointer<Int32>,
+        _ selections: UnsafeBufferPointer<CompiledSelection>, _ view: JSONView, _ root: Int
+    ) -> Bool {
+        let node = nodes[n]
+        switch node.op {
+        case .selection: return Detection.matches(selections[Int(node.a)], view, root)
+        case .constant: return node.a != 0
+        case .not: return !evaluate(Int(node.a), nodes, children, selections, view, root)
+        case .and:
+            for k in Int(node.a)..<Int(node.b) where !evaluate(Int(children[k]), nodes, children, selections, view, root) {
                 return false
             }
-        case .keywords(let patterns):
-            return Keywords.anyString(in: view, from: root) { s in patterns.contains { $0.matches(s) } }
+            return true
+        case .or:
+            for k in Int(node.a)..<Int(node.b) where evaluate(Int(children[k]), nodes, children, selections, view, root) {
+                return true
+            }
+            return false
+        }
+    }
+
+    private static func matches(_ selection: borrowing CompiledSelection, _ view: JSONView, _ root: Int) -> Bool {
+        if selection.isKeywords {
+            return selection.keywords.withUnsafeBufferPointer { patterns in
+                Keywords.anyString(in: view, from: root) { s in patterns.contains { $0.matches(s) } }
+            }
+        }
+        // Borrow matchers in place: iterating by value would copy each matcher (and retain its arrays) per event.
+        return selection.groups.withUnsafeBufferPointer { gs in
+            for g in gs.indices {
+                let all = gs[g].withUnsafeBufferPointer { ms in
+                    for k in ms.indices where !ms[k].matches(view, root) { return false }
+                    return true
+                }
+                if all { return true }
+            }
+            return false
         }
     }
 
@@ -104,7 +123,8 @@ public struct Detection: Sendable {
     private func required(_ c: Condition, _ field: String) -> [BytePattern]? {
         switch c {
         case .selection(let i):
-            guard case .groups(let groups) = selections[i], !groups.isEmpty else { return nil }
+            let groups = selections[i].groups
+            guard !selections[i].isKeywords, !groups.isEmpty else { return nil }
             var union: [BytePattern] = []
             for group in groups {
                 guard let values = group.lazy.compactMap({ $0.requiredPatterns(of: field) }).first else { return nil }
@@ -126,23 +146,29 @@ public struct Detection: Sendable {
     }
 }
 
-/// One `field|modifiers: values` test.
-struct FieldMatcher: Sendable {
+/// One `field|modifiers: values` test. A class: it is immutable, and a reference is one retain to copy where a
+/// struct of six arrays would be seven, in the loop that runs for every rule an event meets.
+final class FieldMatcher: Sendable {
     let path: JSONPath
     let tests: [ValueTest]
     let requireAll: Bool
     let exists: Bool?
     let negate: Bool
+    /// What the tests refer to by index. Keeping payloads out of `ValueTest` makes it a plain value: switching
+    /// over a test per event copies a few bytes instead of retaining arrays and strings.
+    let patterns: [BytePattern]
+    let regexes: [RegexBox]
+    let references: [JSONPath]
 
     enum ValueTest: Sendable {
-        case pattern(BytePattern)
-        case number(Double, BytePattern)
+        case pattern(Int32)
+        case number(Double, Int32)
         case bool(Bool)
         case null
-        case regex(RegexBox)
+        case regex(Int32)
         case cidr(IPNetwork)
         case compare(Comparison, Double)
-        case fieldRef(JSONPath, BytePattern.Wrap, cased: Bool)
+        case fieldRef(Int32, BytePattern.Wrap, cased: Bool)
         case publicPolicy(Bool)
         case externalPrincipal(Bool)
     }
@@ -183,17 +209,28 @@ struct FieldMatcher: Sendable {
             }
             exists = b
             tests = []
+            patterns = []
+            regexes = []
+            references = []
             return
         }
         exists = nil
         guard !spec.values.isEmpty else { throw DetectionError("field '\(spec.field)' has no values") }
 
         var tests: [ValueTest] = []
+        var patterns: [BytePattern] = []
+        var regexes: [RegexBox] = []
+        var references: [JSONPath] = []
+        func pattern(_ p: BytePattern) -> Int32 {
+            patterns.append(p)
+            return Int32(patterns.count - 1)
+        }
         for value in spec.values {
             if mods.contains("re") {
                 guard case .string(let pattern) = value else { throw DetectionError("'|re' needs a string pattern") }
-                tests.append(.regex(try RegexBox(pattern, ignoreCase: mods.contains("i"),
-                                                  multiline: mods.contains("m"), dotAll: mods.contains("s"))))
+                regexes.append(try RegexBox(pattern, ignoreCase: mods.contains("i"),
+                                            multiline: mods.contains("m"), dotAll: mods.contains("s")))
+                tests.append(.regex(Int32(regexes.count - 1)))
             } else if mods.contains("cidr") {
                 guard let network = IPNetwork(value.text) else {
                     throw DetectionError("'\(value.text)' is not a CIDR network")
@@ -203,7 +240,8 @@ struct FieldMatcher: Sendable {
                 guard let n = Double(value.text) else { throw DetectionError("'|\(cmp.key)' needs a number") }
                 tests.append(.compare(cmp.value, n))
             } else if mods.contains("fieldref") {
-                tests.append(.fieldRef(JSONPath(value.text), wrap, cased: cased))
+                references.append(JSONPath(value.text))
+                tests.append(.fieldRef(Int32(references.count - 1), wrap, cased: cased))
             } else if mods.contains("publicpolicy") || mods.contains("externalprincipal") {
                 guard case .bool(let b) = value else { throw DetectionError("policy modifiers take true or false") }
                 tests.append(mods.contains("publicpolicy") ? .publicPolicy(b) : .externalPrincipal(b))
@@ -212,12 +250,15 @@ struct FieldMatcher: Sendable {
                 case .null: tests.append(.null)
                 case .bool(let b): tests.append(.bool(b))
                 case .number(let text):
-                    tests.append(.number(Double(text) ?? .nan, BytePattern(text, wrap: wrap, cased: cased)))
-                case .string(let s): tests.append(.pattern(BytePattern(s, wrap: wrap, cased: cased)))
+                    tests.append(.number(Double(text) ?? .nan, pattern(BytePattern(text, wrap: wrap, cased: cased))))
+                case .string(let s): tests.append(.pattern(pattern(BytePattern(s, wrap: wrap, cased: cased))))
                 }
             }
         }
         self.tests = tests
+        self.patterns = patterns
+        self.regexes = regexes
+        self.references = references
     }
 
     /// Relative evaluation cost: byte comparisons, then address parsing, then regex and policy parsing.
@@ -235,12 +276,12 @@ struct FieldMatcher: Sendable {
     /// The patterns this matcher requires `field` to match (any of them), or nil if it does not constrain it.
     func requiredPatterns(of field: String) -> [BytePattern]? {
         guard path.description == field, exists == nil, !negate, !requireAll || tests.count == 1 else { return nil }
-        var patterns: [BytePattern] = []
+        var required: [BytePattern] = []
         for t in tests {
             guard case .pattern(let p) = t else { return nil }
-            patterns.append(p)
+            required.append(patterns[Int(p)])
         }
-        return patterns
+        return required
     }
 
     func matches(_ view: JSONView, _ root: Int) -> Bool {
@@ -257,6 +298,9 @@ struct FieldMatcher: Sendable {
             }
             return found == exists
         }
+        if !requireAll, !tests.isEmpty, tests.allSatisfy({ if case .cidr = $0 { true } else { false } }) {
+            return anyAddress(view, root)
+        }
         return tests.withUnsafeBufferPointer { ts in
             if requireAll {
                 for k in ts.indices where !anyValue(view, root, ts[k]) { return false }
@@ -265,6 +309,33 @@ struct FieldMatcher: Sendable {
             for k in ts.indices where anyValue(view, root, ts[k]) { return true }
             return false
         }
+    }
+
+    /// `field|cidr: [networks…]`: each value is parsed as an address once, then tested against every network.
+    private func anyAddress(_ view: JSONView, _ root: Int) -> Bool {
+        func check(_ v: Int) -> Bool {
+            switch view.kind(v) {
+            case .array:
+                var hit = false
+                view.forEachElement(of: v) { e in
+                    hit = check(e)
+                    return !hit
+                }
+                return hit
+            case .string:
+                guard let text = view.string(v), let address = IPAddress(text) else { return false }
+                for case .cidr(let network) in tests where network.contains(address) { return true }
+                return false
+            default:
+                return false
+            }
+        }
+        var hit = false
+        view.forEachValue(at: path, from: root) { v in
+            hit = check(v)
+            return !hit
+        }
+        return hit
     }
 
     /// Whether any value the path reaches passes `test` (arrays at the leaf count element by element).
@@ -300,27 +371,27 @@ struct FieldMatcher: Sendable {
         switch test {
         case .pattern(let p):
             switch kind {
-            case .string: return view.withStringBytes(v) { p.matches($0) }
-            case .number, .true, .false: return p.matches(view.rawBytes(v))
+            case .string: return view.withStringBytes(v) { patterns[Int(p)].matches($0) }
+            case .number, .true, .false: return patterns[Int(p)].matches(view.rawBytes(v))
             default: return false
             }
         case .number(let n, let p):
             if kind == .number, let d = view.double(v) { return d == n }
-            if kind == .string { return view.withStringBytes(v) { p.matches($0) } }
+            if kind == .string { return view.withStringBytes(v) { patterns[Int(p)].matches($0) } }
             return false
         case .bool(let b):
             switch kind {
             case .true: return b
             case .false: return !b
-            case .string: return view.withStringBytes(v) { BytePattern(b ? "true" : "false").matches($0) }
+            case .string: return view.withStringBytes(v) { (b ? FieldMatcher.trueText : FieldMatcher.falseText).matches($0) }
             default: return false
             }
         case .null:
             return kind == .null
         case .regex(let r):
             switch kind {
-            case .string: return view.withStringBytes(v) { r.matches($0) }
-            case .number, .true, .false: return r.matches(view.rawBytes(v))
+            case .string: return view.withStringBytes(v) { regexes[Int(r)].matches($0) }
+            case .number, .true, .false: return regexes[Int(r)].matches(view.rawBytes(v))
             default: return false
             }
         case .cidr(let network):
@@ -337,7 +408,7 @@ struct FieldMatcher: Sendable {
         case .fieldRef(let other, let wrap, let cased):
             guard let mine = view.scalarText(v) else { return false }
             var hit = false
-            view.forEachValue(at: other, from: root) { o in
+            view.forEachValue(at: references[Int(other)], from: root) { o in
                 if let ref = view.scalarText(o) {
                     hit = BytePattern(ref, wrap: wrap, cased: cased, wildcards: false).matches(mine)
                 }
@@ -354,6 +425,9 @@ struct FieldMatcher: Sendable {
     }
 
     static let actorAccount = JSONPath("userIdentity.accountId")
+    /// A string field holding a boolean (`"true"`), compared case-insensitively like any Sigma value.
+    static let trueText = BytePattern("true")
+    static let falseText = BytePattern("false")
 }
 
 /// Keyword search: any string value anywhere in the event (object keys are names, not values, and never match).
@@ -389,6 +463,8 @@ enum Keywords {
 /// must contain; a value lacking one is rejected with a byte search before the regex engine runs.
 final class RegexBox: @unchecked Sendable {
     let regex: Regex<AnyRegexOutput>
+    /// The same pattern on the linear-time byte engine, when its syntax allows (used for printable ASCII values).
+    let fast: ByteRegex?
     let required: [BytePattern]
     /// Longest input a regex is run on; beyond it the value does not match (bounded time on hostile input).
     static let maxInput = 65_536
@@ -400,6 +476,7 @@ final class RegexBox: @unchecked Sendable {
             if multiline { r = r.anchorsMatchLineEndings() }
             if dotAll { r = r.dotMatchesNewlines() }
             regex = r
+            fast = ByteRegex(pattern, ignoreCase: ignoreCase, multiline: multiline, dotAll: dotAll)
         } catch {
             throw DetectionError("invalid regular expression '\(pattern)': \(error)")
         }
@@ -411,6 +488,7 @@ final class RegexBox: @unchecked Sendable {
     func matches(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         guard bytes.count <= RegexBox.maxInput else { return false }
         for literal in required where !literal.matches(bytes) { return false }
+        if let fast, ByteRegex.accepts(bytes) { return fast.matches(bytes) }
         return (try? regex.firstMatch(in: String(decoding: bytes, as: UTF8.self))) != nil
     }
 

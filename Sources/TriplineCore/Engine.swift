@@ -7,6 +7,9 @@ import TriplineJSON
 /// (root activity, access denied, suspicious user agents). Adding rules for other APIs costs an event nothing.
 public struct Engine: Sendable {
     public let rules: [Rule]
+    /// The rules' detections, side by side: the hot loop borrows them from here instead of copying them out of
+    /// each `Rule`.
+    private let detections: [Detection]
     private let byName: ByteTable
     private let bySource: ByteTable
     private let global: [Int32]
@@ -30,6 +33,7 @@ public struct Engine: Sendable {
         byName = ByteTable(names)
         bySource = ByteTable(sources)
         self.global = global
+        detections = active.map(\.detection)
     }
 
     /// How the rules were indexed (for `rules list` and the benchmark).
@@ -47,15 +51,20 @@ public struct Engine: Sendable {
     @inline(__always)
     public func evaluate(_ view: JSONView, root: Int = 0, _ onMatch: (Int) -> Void) {
         guard view.kind(root) == .object else { return }
-        let nameNode = Engine.eventNameKey.withUnsafeBufferPointer { view.member(of: root, $0) }
-        if let n = nameNode, view.kind(n) == .string, let bucket = view.withStringBytes(n, { byName.lookup($0) }) {
-            for r in bucket where rules[Int(r)].detection.matches(view, root: root) { onMatch(Int(r)) }
+        detections.withUnsafeBufferPointer { detections in
+            @inline(__always) func run(_ candidates: UnsafeBufferPointer<Int32>) {
+                for r in candidates where detections[Int(r)].matches(view, root: root) { onMatch(Int(r)) }
+            }
+            let nameNode = Engine.eventNameKey.withUnsafeBufferPointer { view.member(of: root, $0) }
+            if let n = nameNode, view.kind(n) == .string {
+                view.withStringBytes(n) { byName.withRules(for: $0, run) }
+            }
+            let sourceNode = Engine.eventSourceKey.withUnsafeBufferPointer { view.member(of: root, $0) }
+            if let s = sourceNode, view.kind(s) == .string {
+                view.withStringBytes(s) { bySource.withRules(for: $0, run) }
+            }
+            global.withUnsafeBufferPointer(run)
         }
-        let sourceNode = Engine.eventSourceKey.withUnsafeBufferPointer { view.member(of: root, $0) }
-        if let s = sourceNode, view.kind(s) == .string, let bucket = view.withStringBytes(s, { bySource.lookup($0) }) {
-            for r in bucket where rules[Int(r)].detection.matches(view, root: root) { onMatch(Int(r)) }
-        }
-        for r in global where rules[Int(r)].detection.matches(view, root: root) { onMatch(Int(r)) }
     }
 
     /// The indices of the rules that fire, in rule order.
@@ -74,25 +83,28 @@ public struct Engine: Sendable {
 /// bytes in place: no String, no allocation.
 struct ByteTable: Sendable {
     private var keys: [[UInt8]?]
-    private var values: [[Int32]]
+    /// Each slot's rules are `rules[ranges[slot]]`: one flat array, so a lookup hands out a borrowed slice.
+    private var ranges: [Range<Int>]
+    private var rules: [Int32] = []
     private let mask: Int
 
     init(_ entries: [String: [Int32]]) {
         var capacity = 16
         while capacity < entries.count * 2 { capacity <<= 1 }
         keys = Array(repeating: nil, count: capacity)
-        values = Array(repeating: [], count: capacity)
+        ranges = Array(repeating: 0..<0, count: capacity)
         mask = capacity - 1
-        for (key, list) in entries {
+        for (key, list) in entries.sorted(by: { $0.key < $1.key }) {
             let bytes = Array(key.utf8).map(asciiLower)
             var slot = bytes.withUnsafeBufferPointer { ByteTable.hash($0) } & mask
             while keys[slot] != nil { slot = (slot + 1) & mask }
             keys[slot] = bytes
-            values[slot] = list.sorted()
+            ranges[slot] = rules.count..<(rules.count + list.count)
+            rules += list.sorted()
         }
     }
 
-    var allValues: [Int32] { values.flatMap { $0 } }
+    var allValues: [Int32] { rules }
 
     @inline(__always)
     static func hash(_ s: UnsafeBufferPointer<UInt8>) -> Int {
@@ -101,8 +113,9 @@ struct ByteTable: Sendable {
         return Int(truncatingIfNeeded: h ^ (h >> 29))
     }
 
+    /// Calls `body` with the rules filed under `s` (ASCII case-insensitive), if any.
     @inline(__always)
-    func lookup(_ s: UnsafeBufferPointer<UInt8>) -> [Int32]? {
+    func withRules(for s: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<Int32>) -> Void) {
         var slot = ByteTable.hash(s) & mask
         while let key = keys[slot] {
             if key.count == s.count {
@@ -112,10 +125,13 @@ struct ByteTable: Sendable {
                     if asciiLower(s[k]) != key[k] { equal = false; break }
                     k += 1
                 }
-                if equal { return values[slot] }
+                if equal {
+                    let range = ranges[slot]
+                    rules.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[range])) }
+                    return
+                }
             }
             slot = (slot + 1) & mask
         }
-        return nil
     }
 }

@@ -100,7 +100,7 @@ extension Finding {
     )
 
     /// Builds the finding for `rule` firing on the event at node `root` of `view`.
-    public init(rule: Rule, view: JSONView, root: Int = 0, input: InputRef) {
+    public init(rule: borrowing Rule, view: JSONView, root: Int = 0, input: InputRef) {
         let p = Finding.paths
         func text(_ path: JSONPath) -> String? { view.first(path, from: root).flatMap(view.scalarText) }
         let event = JSONValue(view, root)

@@ -87,17 +87,19 @@ public struct EventProcessor {
         var matches = 0
         var tally = self.tally
         self.tally = ThresholdTally()  // keep the tally uniquely referenced while it grows
-        let shape = extractor.extract(p, path: path, onRecord: { view, root, ref in
-            engine.evaluate(view, root: root) { r in
-                matches += 1
-                let rule = engine.rules[r]
-                if tallyThresholds, let t = rule.threshold, t.count > 1 {
-                    tally.record(r, rule: rule, view: view, root: root, input: ref)
-                } else {
-                    findings.append(Finding(rule: rule, view: view, root: root, input: ref))
+        let shape = engine.rules.withUnsafeBufferPointer { rules in
+            extractor.extract(p, path: path, onRecord: { view, root, ref in
+                engine.evaluate(view, root: root) { r in
+                    matches += 1
+                    // Rules are borrowed in place: copying one copies all its strings and arrays.
+                    if tallyThresholds, let t = rules[r].threshold, t.count > 1 {
+                        tally.record(r, rule: rules[r], view: view, root: root, input: ref)
+                    } else {
+                        findings.append(Finding(rule: rules[r], view: view, root: root, input: ref))
+                    }
                 }
-            }
-        }, onProblem: { problems.append($0) })
+            }, onProblem: { problems.append($0) })
+        }
         self.tally = tally
         stats.records += extractor.records
         stats.matches += matches
