@@ -21,8 +21,15 @@ public struct ThresholdTally: Sendable {
 
     struct Group: Sendable {
         var hits: [Hit] = []
-        var representative: Finding?
+        var representative: Representative?
         var representativeHit: Hit?
+    }
+
+    /// The event that stands for a group, kept as JSON text: a group's earliest event changes many times in a
+    /// scan, and only the last one becomes a finding (in `alerts`).
+    struct Representative: Sendable {
+        var event: [UInt8]
+        var input: InputRef
     }
 
     private var groups: [Key: Group] = [:]
@@ -35,7 +42,7 @@ public struct ThresholdTally: Sendable {
     private static let eventID = JSONPath("eventID")
 
     /// Records that `rule` (engine index `index`) matched the event at `root`.
-    public mutating func record(_ index: Int, rule: Rule, view: JSONView, root: Int, input: InputRef) {
+    public mutating func record(_ index: Int, rule: borrowing Rule, view: JSONView, root: Int, input: InputRef) {
         guard let threshold = rule.threshold else { return }
         var group: UInt64 = 0xcbf2_9ce4_8422_2325
         for path in threshold.groupBy {
@@ -57,10 +64,20 @@ public struct ThresholdTally: Sendable {
             ?? Hashing.fnv1a(JSONValue(view, root).serialized())
         let hit = Hit(epoch: epoch, id: id)
         let key = Key(rule: Int32(index), group: group)
-        groups[key, default: Group()].hits.append(hit)
-        if let current = groups[key]?.representativeHit, !(hit < current) { return }
-        groups[key]!.representativeHit = hit
-        groups[key]!.representative = Finding(rule: rule, view: view, root: root, input: input)
+        // The group is modified in place: copying it out of the dictionary would copy its finding.
+        if Self.add(hit, to: &groups[key, default: Group()]) {
+            var event: [UInt8] = []
+            view.write(root, to: &event)
+            groups[key]?.representative = Representative(event: event, input: input)
+        }
+    }
+
+    /// Adds a hit to a group. True when it is the group's earliest so far (its event then represents the group).
+    private static func add(_ hit: Hit, to group: inout Group) -> Bool {
+        group.hits.append(hit)
+        if let current = group.representativeHit, !(hit < current) { return false }
+        group.representativeHit = hit
+        return true
     }
 
     public mutating func merge(_ other: ThresholdTally) {
@@ -81,7 +98,10 @@ public struct ThresholdTally: Sendable {
         var out: [Finding] = []
         for (key, group) in groups {
             let rule = rules[Int(key.rule)]
-            guard let threshold = rule.threshold, let representative = group.representative else { continue }
+            guard let threshold = rule.threshold, let kept = group.representative,
+                let document = try? JSONDocument(parsing: kept.event, maxDepth: .max)
+            else { continue }
+            let representative = document.withView { Finding(rule: rule, view: $0, root: 0, input: kept.input) }
             // The same event seen twice counts once.
             var hits: [Hit] = []
             for h in group.hits.sorted() where hits.last != h { hits.append(h) }

@@ -142,6 +142,42 @@ public struct JSONView {
         }
     }
 
+    /// Appends value `i` as compact JSON text, straight from the tape (strings keep their escapes as written).
+    /// Much cheaper than building a `JSONValue`: used to keep a copy of an event for later.
+    public func write(_ i: Int, to out: inout [UInt8]) {
+        let n = nodes[i]
+        switch n.kind {
+        case .string:
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: rawBytes(i))
+            out.append(UInt8(ascii: "\""))
+        case .number, .true, .false, .null:
+            out.append(contentsOf: rawBytes(i))
+        case .object:
+            out.append(UInt8(ascii: "{"))
+            var first = true
+            forEachMember(of: i) { k, v in
+                if !first { out.append(UInt8(ascii: ",")) }
+                first = false
+                write(k, to: &out)
+                out.append(UInt8(ascii: ":"))
+                write(v, to: &out)
+                return true
+            }
+            out.append(UInt8(ascii: "}"))
+        case .array:
+            out.append(UInt8(ascii: "["))
+            var first = true
+            forEachElement(of: i) { e in
+                if !first { out.append(UInt8(ascii: ",")) }
+                first = false
+                write(e, to: &out)
+                return true
+            }
+            out.append(UInt8(ascii: "]"))
+        }
+    }
+
     /// The first value a path reaches (without fanning out past the first array element that has it).
     public func first(_ path: JSONPath, from i: Int = root) -> Int? {
         var result: Int?
@@ -270,3 +306,4 @@ public enum JSONString {
         }
     }
 }
+
