@@ -3,6 +3,8 @@
 // Every phase runs in the same process on the same in-memory compressed files, so the ratios between phases are
 // meaningful on a noisy machine even when the absolute numbers move. Run from the README:
 //   swift run -c release tripline-bench [--events 100000] [--json bench.json]
+// For profiling: `--profile` runs only the single-core scan (PROFILE_RULE=<id> for one rule), `--rule-costs`
+// prints the most frequent matches and what each rule costs per event.
 
 import CZlib
 import Dispatch
@@ -20,6 +22,8 @@ struct Options {
     var corpusDir = ".build-bench"
     var pythonEvents = 100_000
     var repeats = 3
+    var profile = false
+    var ruleCosts = false
 
     init(_ args: [String]) {
         var i = 1
@@ -32,8 +36,10 @@ struct Options {
             case "--corpus": corpusDir = next()
             case "--python-events": pythonEvents = Int(next()) ?? pythonEvents
             case "--repeats": repeats = max(1, Int(next()) ?? repeats)
+            case "--profile": profile = true
+            case "--rule-costs": ruleCosts = true
             case "-h", "--help":
-                print("usage: tripline-bench [--events 10000,100000,1000000] [--json FILE] [--corpus DIR] [--python-events N] [--repeats N]")
+                print("usage: tripline-bench [--events 10000,100000,1000000] [--json FILE] [--corpus DIR] [--python-events N] [--repeats N] [--profile] [--rule-costs]")
                 exit(0)
             default:
                 FileHandle.standardError.write(Data("tripline-bench: unknown argument \(a)\n".utf8))
@@ -185,6 +191,58 @@ var report: [(String, JSONValue)] = [
 ]
 print("Tripline benchmark — \(catalog.count) enabled rules, \(cores) cores, best of \(options.repeats) runs per phase")
 print("Catalog load (YAML) + compile + index: \(fmt(compileSeconds * 1000, 2)) ms")
+
+
+/// The largest corpus of the run (at most 100,000 events), loaded into memory.
+func profilingFiles() -> [[UInt8]] {
+    let size = options.sizes.filter { $0 <= 100_000 }.max() ?? 100_000
+    return corpus(events: size, dir: options.corpusDir).map { (try? Data(contentsOf: URL(fileURLWithPath: $0))).map { [UInt8]($0) } ?? [] }
+}
+
+// --profile: only the single-core scan, five times, for a profiler (`perf record`, `valgrind --tool=callgrind`).
+// PROFILE_RULE=<rule id> narrows the engine to that one rule.
+if options.profile {
+    let files = profilingFiles()
+    let only = ProcessInfo.processInfo.environment["PROFILE_RULE"]
+    let engine = only.map { id in Engine(rules: catalog.filter { $0.id == id }) } ?? fullEngine
+    for _ in 0..<5 { _ = scan(files, engine: engine, workers: 1) }
+    exit(0)
+}
+
+// --rule-costs: which rules fire most, and what each rule adds to a scan on its own (ns per event over an
+// engine with no rules). Where to look first when the scan gets slower.
+if options.ruleCosts {
+    let files = profilingFiles()
+    var counts = [Int](repeating: 0, count: fullEngine.rules.count)
+    var events = 0
+    var out: [UInt8] = []
+    var extractor = RecordExtractor()
+    let g = Gunzip()
+    for f in files {
+        f.withUnsafeBufferPointer { try? g.decompress($0, into: &out) }
+        out.withUnsafeBufferPointer { p in
+            extractor.extract(p, path: "", onRecord: { view, root, _ in fullEngine.evaluate(view, root: root) { counts[$0] += 1 } }, onProblem: { _ in })
+        }
+        events += extractor.records
+    }
+    print("\nMost frequent matches (\(events) events):")
+    for (i, c) in counts.enumerated().sorted(by: { $0.1 > $1.1 }).prefix(15) where c > 0 {
+        print("  \(String(c).leftPad(8))  \(fullEngine.rules[i].id)\(fullEngine.rules[i].threshold != nil ? " (threshold)" : "")")
+    }
+    let sample = Array(files.prefix(30))
+    let sampleEvents = Double(sample.count * 1000)
+    let base = measure(options.repeats) { _ = scan(sample, engine: Engine(rules: []), workers: 1) }
+    var costs: [(ns: Double, id: String)] = []
+    for rule in catalog {
+        let engine = Engine(rules: [rule])
+        let t = measure(options.repeats) { _ = scan(sample, engine: engine, workers: 1) }
+        costs.append(((t - base) / sampleEvents * 1e9, rule.id))
+    }
+    print("\nCost per event of each rule alone (\(Int(sampleEvents)) events; scan without rules: \(fmt(base / sampleEvents * 1e9)) ns/event):")
+    for c in costs.sorted(by: { $0.ns > $1.ns }).prefix(20) { print("  \(fmt(c.ns).leftPad(8)) ns  \(c.id)") }
+    print("  sum over all rules: \(fmt(costs.reduce(0) { $0 + $1.ns })) ns/event")
+    exit(0)
+}
 
 var sizeReports: [JSONValue] = []
 var largestFiles: [String] = []
