@@ -143,7 +143,21 @@ struct DeployedStack: Sendable {
 
     /// Destroys without refreshing (the state is fresh; refreshing costs a minute against moto).
     mutating func destroy() async throws {
-        try await timed("destroy", ["destroy", "-refresh=false", "-input=false", "-no-color", "-auto-approve"], timeout: 240)
+        do {
+            try await timed("destroy", ["destroy", "-refresh=false", "-input=false", "-no-color", "-auto-approve"], timeout: 240)
+        } catch {
+            await forgetTrail()
+            throw error
+        }
+        await forgetTrail()
+    }
+
+    /// moto keeps a trail that the AWS provider deletes by ARN (moto only deletes by name), and its DescribeTrails
+    /// returns every trail whatever the filter: a leftover trail breaks the next stack's apply ("too many results").
+    /// Deleting it by name after destroy keeps the shared server clean.
+    func forgetTrail() async {
+        _ = try? await runCommand(["aws", "--endpoint-url", moto.endpoint, "cloudtrail", "delete-trail", "--name",
+                                   "tripline-\(environmentName)-trail"], environment: environment, timeout: 60)
     }
 
     func removeWorkDir() {
@@ -152,6 +166,10 @@ struct DeployedStack: Sendable {
 
     /// Prepares, plans, applies, runs `body`, then destroys (also when `body` throws) and cleans up.
     static func withApplied<T>(on moto: MotoServer, _ body: (DeployedStack) async throws -> T) async throws -> T {
+        // One applied stack at a time: moto's DescribeTrails ignores the name filter, so the AWS provider sees every
+        // stack's trail when it reads its own and fails ("too many results").
+        await StackLock.shared.acquire()
+        defer { Task { await StackLock.shared.release() } }
         var stack = try prepare(on: moto)
         defer { stack.removeWorkDir() }
         _ = try await stack.plan()
@@ -225,4 +243,27 @@ func minimalZip(name: String, contents: [UInt8]) -> [UInt8] {
     let central = le32(0x0201_4b50) + [20, 3] + common + le16(0) + le16(0) + le16(0) + le32(0o100755 << 16) + le32(0) + nameBytes
     let end = le32(0x0605_4b50) + le16(0) + le16(0) + le16(1) + le16(1) + le32(UInt32(central.count)) + le32(UInt32(local.count)) + le16(0)
     return local + central + end
+}
+
+/// Serialises the tests that apply a stack (see `withApplied`).
+actor StackLock {
+    static let shared = StackLock()
+    private var held = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    func acquire() async {
+        if !held {
+            held = true
+            return
+        }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    func release() {
+        if waiting.isEmpty {
+            held = false
+        } else {
+            waiting.removeFirst().resume()
+        }
+    }
 }

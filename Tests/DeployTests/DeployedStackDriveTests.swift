@@ -7,7 +7,7 @@ import TriplineTestSupport
 @Suite("Deployed stack, driven end to end")
 struct DeployedStackDriveTests {
     @Test("log object → created queue → handler → created topic's subscriber; default bus → created rule",
-          .timeLimit(.minutes(6)))
+          .timeLimit(.minutes(12)))
     func driveTheDeployedStack() async throws {
         let moto = try await MotoServer.shared()
         try await DeployedStack.withApplied(on: moto) { stack in

@@ -7,7 +7,7 @@ import TriplineTestSupport
 @Suite("Terraform module against moto", .serialized)
 struct TerraformMotoTests {
     @Test("fmt, init, validate, plan (least-privilege lint), apply, resources exist in moto, S3->SQS filter, destroy",
-          .timeLimit(.minutes(5)))
+          .timeLimit(.minutes(12)))
     func terraformDeploysOntoMoto() async throws {
         // Formatting is checked on the repository itself (read-only), while moto starts.
         async let fmtRun = runCommand(
@@ -18,6 +18,9 @@ struct TerraformMotoTests {
         let fmt = try await fmtRun
         #expect(fmt.succeeded, "terraform fmt -check found unformatted files:\n\(fmt.stdout)\(fmt.stderr)")
 
+        // One applied stack at a time (see `DeployedStack.withApplied`); the time limit covers the wait.
+        await StackLock.shared.acquire()
+        defer { Task { await StackLock.shared.release() } }
         var stack = try DeployedStack.prepare(on: moto)
         defer { stack.removeWorkDir() }
 
