@@ -159,6 +159,8 @@ final class FieldMatcher: Sendable {
     let patterns: [BytePattern]
     let regexes: [RegexBox]
     let references: [JSONPath]
+    /// `field|cidr: [networks…]`: each value is parsed as an address once for all networks (`anyAddress`).
+    let cidrOnly: Bool
 
     enum ValueTest: Sendable {
         case pattern(Int32)
@@ -212,6 +214,7 @@ final class FieldMatcher: Sendable {
             patterns = []
             regexes = []
             references = []
+            cidrOnly = false
             return
         }
         exists = nil
@@ -259,6 +262,7 @@ final class FieldMatcher: Sendable {
         self.patterns = patterns
         self.regexes = regexes
         self.references = references
+        cidrOnly = !requireAll && tests.allSatisfy { if case .cidr = $0 { true } else { false } }
     }
 
     /// Relative evaluation cost: byte comparisons, then address parsing, then regex and policy parsing.
@@ -298,9 +302,7 @@ final class FieldMatcher: Sendable {
             }
             return found == exists
         }
-        if !requireAll, !tests.isEmpty, tests.allSatisfy({ if case .cidr = $0 { true } else { false } }) {
-            return anyAddress(view, root)
-        }
+        if cidrOnly { return anyAddress(view, root) }
         return tests.withUnsafeBufferPointer { ts in
             if requireAll {
                 for k in ts.indices where !anyValue(view, root, ts[k]) { return false }

@@ -244,7 +244,7 @@ public struct RecordExtractor {
         // one pass over the keys settles it, instead of a lookup per kind of envelope.
         if !RecordExtractor.hasEnvelopeKey(view, r) {
             records += 1
-            emit(view, r, InputRef(path: path, record: index, line: line), onRecord)
+            onRecord(view, r, InputRef(path: path, record: index, line: line))
             return .event
         }
         // A whole CloudTrail log parsed in one piece (Records not the first key).
@@ -269,7 +269,7 @@ public struct RecordExtractor {
                 return .eventBridge
             }
             records += 1
-            emit(view, detail, InputRef(path: path, record: index, line: line), onRecord)
+            onRecord(view, detail, InputRef(path: path, record: index, line: line))
             return .eventBridge
         }
         if let events = view.member(of: r, "Events"), view.kind(events) == .array {
@@ -284,25 +284,24 @@ public struct RecordExtractor {
             return .lookupEvents
         }
         records += 1
-        emit(view, r, InputRef(path: path, record: index, line: line), onRecord)
+        onRecord(view, r, InputRef(path: path, record: index, line: line))
         return .event
     }
 
-    /// Hands one record to the caller.
-    private func emit(_ view: JSONView, _ r: Int, _ ref: InputRef, _ onRecord: RecordHandler) {
-        onRecord(view, r, ref)
-    }
 
     private static let envelopeKeys: [[UInt8]] = ["Records", "logFiles", "detail-type", "Events", "CloudTrailEvent"].map { Array($0.utf8) }
+    /// Bit n set when some envelope key is n bytes long: most keys are ruled out by their length alone.
+    private static let envelopeKeyLengths: UInt64 = envelopeKeys.reduce(0) { $0 | 1 << UInt64($1.count) }
 
     /// Whether object `r` has a key that `classify` treats specially (log, digest, EventBridge, LookupEvents).
     private static func hasEnvelopeKey(_ view: JSONView, _ r: Int) -> Bool {
         var found = false
         view.forEachMember(of: r) { k, _ in
             let node = view.nodes[k]
-            switch node.b &- node.a {
-            case 6, 7, 8, 11, 15: break  // the lengths of the envelope keys (escaped keys are never shorter)
-            default: if !node.isEscaped { return true }
+            let length = Int(node.b &- node.a)
+            // An escaped key is never shorter than its text, so only unescaped keys can be ruled out by length.
+            if !node.isEscaped && (length >= 64 || RecordExtractor.envelopeKeyLengths & (1 << UInt64(length)) == 0) {
+                return true
             }
             for key in envelopeKeys where key.withUnsafeBufferPointer({ view.keyEquals(k, $0) }) {
                 found = true
@@ -337,13 +336,11 @@ public struct RecordExtractor {
             }
         }
         guard parsed else { return }
-        let record = innerParser  // shares the tape's storage (no copy)
-        let text = scratch  // likewise; emit() below mutates self
-        text.withUnsafeBufferPointer { b in
-            record.withNodes { n in
+        scratch.withUnsafeBufferPointer { b in
+            innerParser.withNodes { n in
                 let inner = JSONView(bytes: b, nodes: n)
                 if inner.kind(0) == .object {
-                    emit(inner, 0, InputRef(path: path, record: index, line: line), onRecord)
+                    onRecord(inner, 0, InputRef(path: path, record: index, line: line))
                 } else {
                     onProblem(InputProblem(path: path, message: "LookupEvents entry \(index): CloudTrailEvent is not an object",
                                            record: index, line: line))

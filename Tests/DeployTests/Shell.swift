@@ -74,17 +74,15 @@ func runCommand(
     }
     for await _ in finished.stream {}
     watchdog.cancel()
+    try? outHandle.close()
+    try? errHandle.close()
     if process.isRunning {
         // The wait ended because the task was cancelled (a test's time limit): never leave the command running,
         // and never read the status of a running process (Foundation traps).
         process.terminate()
         process.waitUntilExit()
-        try? outHandle.close()
-        try? errHandle.close()
         throw CancellationError()
     }
-    try? outHandle.close()
-    try? errHandle.close()
 
     let result = CommandResult(
         status: process.terminationStatus,
