@@ -88,8 +88,16 @@ public struct CloudTrailClient: Sendable {
 
         let label: String
         if let account { label = account } else { label = try await client.credentials.credentials().accessKeyId }
-        try await rateLimiter.acquire("\(label)/\(client.region)")
-        let response = try await client.json(.cloudTrail, "LookupEvents", .object(body))
+        let key = "\(label)/\(client.region)"
+        try await rateLimiter.acquire(key)
+        let response: AWSJSON
+        do {
+            response = try await client.json(.cloudTrail, "LookupEvents", .object(body))
+        } catch {
+            await rateLimiter.finished(key)
+            throw error
+        }
+        await rateLimiter.finished(key)
         let events = try (response["Events"]?.array ?? []).map { e in
             CloudTrailEventSummary(
                 eventId: try e.require("EventId", \.string), eventName: e["EventName"]?.string,

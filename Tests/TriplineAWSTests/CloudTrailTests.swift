@@ -95,6 +95,22 @@ struct CloudTrailTests {
         #expect(entries[5].1 == .seconds(2))
     }
 
+    @Test("A slow answer pushes the next call back: calls reach the service spaced, not only start spaced")
+    func slowAnswers() async throws {
+        let clock = ManualClock()
+        let limiter = RateLimiter(perSecond: 2, clock: clock)
+        let seen = TimeLog()
+        let transport = InMemoryHTTPTransport { request in
+            seen.append(request.url, clock.now.offset)
+            // The answer takes 800 ms to come back.
+            try await clock.sleep(until: clock.now.advanced(by: .milliseconds(800)), tolerance: nil)
+            return jsonResponse(200, #"{"Events":[]}"#)
+        }
+        let trail = CloudTrailClient(fakeClient(transport), rateLimiter: limiter, account: "111")
+        for _ in 0..<3 { _ = try await trail.lookupEvents(CloudTrailLookupRequest()) }
+        #expect(seen.entries.map(\.1) == [.zero, .milliseconds(1300), .milliseconds(2600)])
+    }
+
     @Test("Concurrent callers queue behind each other instead of sharing a slot")
     func concurrentCallers() async throws {
         let clock = ManualClock()
