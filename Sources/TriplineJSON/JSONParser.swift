@@ -252,14 +252,19 @@ public enum JSONScan {
         var escaped = false
         let base = UnsafeRawPointer(p.baseAddress!)
         while true {
-            // Fast path: skip 8 plain ASCII bytes at a time (no quote, backslash, control or high-bit byte).
+            // Fast path: skip 8 plain ASCII bytes at a time (no quote, backslash, control or high-bit byte), and
+            // jump straight to the first special byte of a word. Borrows can flag bytes above a special one, never
+            // below it, so the lowest flag is exact (little-endian load: lowest flag = first byte).
             while i + 8 <= n {
-                let x = base.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                let x = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
                 let q = x ^ (ones &* 0x22)
                 let b = x ^ (ones &* 0x5C)
                 let special =
-                    ((q &- ones) & ~q) | ((b &- ones) & ~b) | ((x &- (ones &* 0x20)) & ~x) | x
-                if special & highs != 0 { break }
+                    (((q &- ones) & ~q) | ((b &- ones) & ~b) | ((x &- (ones &* 0x20)) & ~x) | x) & highs
+                if special != 0 {
+                    i += special.trailingZeroBitCount >> 3
+                    break
+                }
                 i += 8
             }
             guard i < n else { throw JSONError(.unterminatedString, at: start - 1) }
