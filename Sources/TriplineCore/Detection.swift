@@ -325,7 +325,7 @@ final class FieldMatcher: Sendable {
                 }
                 return hit
             case .string:
-                guard let text = view.string(v), let address = IPAddress(text) else { return false }
+                guard let address = view.withStringBytes(v, IPAddress.init(bytes:)) else { return false }
                 for case .cidr(let network) in tests where network.contains(address) { return true }
                 return false
             default:
@@ -397,7 +397,7 @@ final class FieldMatcher: Sendable {
             default: return false
             }
         case .cidr(let network):
-            guard kind == .string, let text = view.string(v), let address = IPAddress(text) else { return false }
+            guard kind == .string, let address = view.withStringBytes(v, IPAddress.init(bytes:)) else { return false }
             return network.contains(address)
         case .compare(let op, let n):
             guard let d = view.double(v) else { return false }

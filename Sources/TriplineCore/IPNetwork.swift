@@ -37,14 +37,22 @@ public struct IPNetwork: Sendable, Equatable {
     }
 }
 
+/// An IPv4 or IPv6 address, parsed from the bytes of a field value without building a String (the `|cidr`
+/// modifier tests `sourceIPAddress` of many events).
 public struct IPAddress: Sendable, Equatable {
     public let isV6: Bool
     let high: UInt64
     let low: UInt64
 
     public init?(_ text: String) {
-        if text.contains(":") {
-            guard let (h, l) = IPAddress.parseV6(text) else { return nil }
+        var text = text
+        guard let address = text.withUTF8({ IPAddress(bytes: $0) }) else { return nil }
+        self = address
+    }
+
+    public init?(bytes s: UnsafeBufferPointer<UInt8>) {
+        if s.contains(UInt8(ascii: ":")) {
+            guard let (h, l) = IPAddress.parseV6(s) else { return nil }
             // An IPv4-mapped IPv6 address (::ffff:a.b.c.d) is treated as the IPv4 address.
             if h == 0 && l >> 32 == 0xFFFF {
                 isV6 = false; high = 0; low = l & 0xFFFF_FFFF
@@ -52,89 +60,121 @@ public struct IPAddress: Sendable, Equatable {
                 isV6 = true; high = h; low = l
             }
         } else {
-            guard let v = IPAddress.parseV4(Substring(text)) else { return nil }
+            guard let v = IPAddress.parseV4(s, s.startIndex, s.endIndex) else { return nil }
             isV6 = false; high = 0; low = UInt64(v)
         }
     }
 
-    static func parseV4(_ text: Substring) -> UInt32? {
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 4 else { return nil }
-        var v: UInt32 = 0
-        for p in parts {
-            guard !p.isEmpty, p.count <= 3, p.allSatisfy(\.isASCIIDigit), let n = UInt32(p), n <= 255 else { return nil }
-            v = v << 8 | n
+    /// Dotted quad in `s[from..<to]`: four parts of 1–3 digits, each at most 255.
+    static func parseV4(_ s: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int) -> UInt32? {
+        var value: UInt32 = 0
+        var part: UInt32 = 0
+        var digits = 0
+        var parts = 0
+        var i = from
+        while true {
+            if i == to || s[i] == UInt8(ascii: ".") {
+                guard digits > 0, part <= 255, parts < 4 else { return nil }
+                value = value << 8 | part
+                parts += 1
+                if i == to { return parts == 4 ? value : nil }
+                part = 0
+                digits = 0
+            } else {
+                let d = s[i] &- UInt8(ascii: "0")
+                guard d < 10, digits < 3 else { return nil }
+                part = part * 10 + UInt32(d)
+                digits += 1
+            }
+            i += 1
         }
-        return v
     }
 
-    static func parseV6(_ raw: String) -> (UInt64, UInt64)? {
-        var text = Substring(raw)
-        if let zone = text.firstIndex(of: "%") { text = text[..<zone] }  // drop a zone id
-        var groups: [UInt16] = []
-        var tail: [UInt16] = []
-        var sawGap = false
-        let halves = text.components(separatedBy: "::")
-        guard halves.count <= 2 else { return nil }
-        func parse(_ part: Substring, into out: inout [UInt16]) -> Bool {
-            if part.isEmpty { return true }
-            let pieces = part.split(separator: ":", omittingEmptySubsequences: false)
-            for (k, piece) in pieces.enumerated() {
-                if k == pieces.count - 1, piece.contains(".") {
-                    guard let v4 = parseV4(piece) else { return false }
-                    out.append(UInt16(v4 >> 16)); out.append(UInt16(v4 & 0xFFFF))
-                } else {
-                    guard !piece.isEmpty, piece.count <= 4, let v = UInt16(piece, radix: 16) else { return false }
-                    out.append(v)
-                }
+    /// Eight groups of 1–4 hex digits, one `::` standing for a run of zero groups, an IPv4 dotted quad allowed as
+    /// the last piece, a `%zone` suffix ignored.
+    static func parseV6(_ s: UnsafeBufferPointer<UInt8>) -> (UInt64, UInt64)? {
+        let end = s.firstIndex(of: UInt8(ascii: "%")) ?? s.endIndex
+        var gap: Int?
+        var i = s.startIndex
+        while i + 1 < end {
+            if s[i] == UInt8(ascii: ":") && s[i + 1] == UInt8(ascii: ":") {
+                guard gap == nil else { return nil }
+                gap = i
+                i += 2
+            } else {
+                i += 1
             }
-            return true
         }
-        guard parse(halves[0], into: &groups) else { return nil }
-        if halves.count == 2 {
-            sawGap = true
-            guard parse(halves[1], into: &tail) else { return nil }
+        var head = Groups()
+        var tail = Groups()
+        if let gap {
+            guard head.parse(s, s.startIndex, gap), tail.parse(s, gap + 2, end), head.count + tail.count < 8 else {
+                return nil
+            }
+        } else {
+            guard head.parse(s, s.startIndex, end), head.count == 8 else { return nil }
         }
-        let total = groups.count + tail.count
-        if sawGap { guard total < 8 else { return nil } } else { guard total == 8 else { return nil } }
-        let all = groups + Array(repeating: 0, count: 8 - total) + tail
         var h: UInt64 = 0, l: UInt64 = 0
-        for k in 0..<4 { h = h << 16 | UInt64(all[k]) }
-        for k in 4..<8 { l = l << 16 | UInt64(all[k]) }
+        for k in 0..<8 {
+            // Zero groups fill the gap between head and tail.
+            let g: UInt16 = k < head.count ? head[k] : (k >= 8 - tail.count ? tail[k - (8 - tail.count)] : 0)
+            if k < 4 { h = h << 16 | UInt64(g) } else { l = l << 16 | UInt64(g) }
+        }
         return (h, l)
     }
-}
 
-extension Character {
-    var isASCIIDigit: Bool { ("0"..."9").contains(self) }
-}
-
-extension Substring {
-    func components(separatedBy separator: String) -> [Substring] {
-        var result: [Substring] = []
-        var rest = self[...]
-        while let r = rest.range(of: separator) {
-            result.append(rest[..<r.lowerBound])
-            rest = rest[r.upperBound...]
+    @inline(__always) static func hexDigit(_ c: UInt8) -> UInt16? {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return UInt16(c &- 0x30)
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return UInt16(c &- 0x57)
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return UInt16(c &- 0x37)
+        default: return nil
         }
-        result.append(rest)
-        return result
     }
 
-    func range(of needle: String) -> Range<Index>? {
-        let n = Array(needle)
-        guard !n.isEmpty else { return nil }
-        var i = startIndex
-        while i < endIndex {
-            var j = i
-            var k = 0
-            while k < n.count && j < endIndex && self[j] == n[k] {
-                j = index(after: j)
+    /// Up to eight 16-bit groups, inline (no heap).
+    private struct Groups {
+        var values: (UInt64, UInt64) = (0, 0)
+        var count = 0
+
+        subscript(k: Int) -> UInt16 {
+            let word = k < 4 ? values.0 : values.1
+            return UInt16(truncatingIfNeeded: word >> UInt64(16 * (k & 3)))
+        }
+
+        mutating func append(_ g: UInt16) -> Bool {
+            guard count < 8 else { return false }
+            if count < 4 { values.0 |= UInt64(g) << UInt64(16 * count) } else { values.1 |= UInt64(g) << UInt64(16 * (count - 4)) }
+            count += 1
+            return true
+        }
+
+        /// Colon-separated pieces of `s[from..<to]` (empty range: no groups).
+        mutating func parse(_ s: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int) -> Bool {
+            if from == to { return true }
+            var start = from
+            var k = from
+            while true {
+                if k == to || s[k] == UInt8(ascii: ":") {
+                    let last = k == to
+                    if last, s[start..<k].contains(UInt8(ascii: ".")) {
+                        guard let v4 = IPAddress.parseV4(s, start, k), append(UInt16(v4 >> 16)),
+                            append(UInt16(v4 & 0xFFFF))
+                        else { return false }
+                    } else {
+                        guard k > start, k - start <= 4 else { return false }
+                        var g: UInt16 = 0
+                        for c in s[start..<k] {
+                            guard let d = IPAddress.hexDigit(c) else { return false }
+                            g = g << 4 | d
+                        }
+                        guard append(g) else { return false }
+                    }
+                    if last { return true }
+                    start = k + 1
+                }
                 k += 1
             }
-            if k == n.count { return i..<j }
-            i = index(after: i)
         }
-        return nil
     }
 }

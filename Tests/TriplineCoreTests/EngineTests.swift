@@ -1,5 +1,5 @@
 import Testing
-import TriplineCore
+@testable import TriplineCore
 import TriplineJSON
 import TriplineRules
 
@@ -136,6 +136,30 @@ struct SupportTests {
         #expect(IPNetwork("10.0.0.0/33") == nil)
         #expect(IPAddress("256.1.1.1") == nil)
         #expect(IPAddress("1:2:3:4:5:6:7:8:9") == nil)
+    }
+
+    @Test("address text: every accepted form, and the near misses rejected", arguments: [
+        ("1.2.3.4", "v4 01020304"), ("255.255.255.255", "v4 ffffffff"), ("010.0.0.1", "v4 0a000001"),
+        ("::", "v6 0000000000000000 0000000000000000"), ("::1", "v6 0000000000000000 0000000000000001"),
+        ("2001:db8::1", "v6 20010db800000000 0000000000000001"),
+        ("1:2:3:4:5:6:7:8", "v6 0001000200030004 0005000600070008"),
+        ("1:2:3:4:5:6:7::", "v6 0001000200030004 0005000600070000"),
+        ("fe80::1%eth0", "v6 fe80000000000000 0000000000000001"), ("::ffff:10.1.2.3", "v4 0a010203"),
+        ("64:ff9b::192.0.2.33", "v6 0064ff9b00000000 00000000c0000221"), ("ABCD::", "v6 abcd000000000000 0000000000000000"),
+        ("", "nil"), ("AWS Internal", "nil"), ("1.2.3", "nil"), ("1.2.3.4.5", "nil"), ("1..2.3", "nil"),
+        ("1.2.3.4.", "nil"), ("1234.1.1.1", "nil"), ("256.0.0.1", "nil"), ("1::2::3", "nil"), (":::", "nil"),
+        (":1::", "nil"), ("12345::", "nil"), ("g::", "nil"), ("1:2:3:4:5:6:7:8::", "nil"), ("1:2:3:4:5:6:7", "nil"),
+        ("ec2.amazonaws.com", "nil"), ("1.2.3.4:80", "nil"),
+    ])
+    func addressText(text: String, expected: String) {
+        let described = IPAddress(text).map { a in
+            func hex(_ v: UInt64, _ width: Int) -> String {
+                let digits = String(v, radix: 16)
+                return String(repeating: "0", count: width - digits.count) + digits
+            }
+            return a.isV6 ? "v6 \(hex(a.high, 16)) \(hex(a.low, 16))" : "v4 \(hex(a.low, 8))"
+        } ?? "nil"
+        #expect(described == expected)
     }
 
     @Test("generated EventBridge patterns name the APIs rules need and fit EventBridge's limit")
