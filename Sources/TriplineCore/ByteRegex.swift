@@ -80,6 +80,8 @@ struct ByteRegex: Sendable {
 
     let program: [Inst]
     let multiline: Bool
+    /// The same program as a DFA, when it stays small (nearly always): one table step per byte.
+    let dfa: ByteRegexDFA?
 
     /// Longest program compiled; bigger counted repeats are left to Swift's `Regex`.
     static let maxInstructions = 4096
@@ -93,6 +95,7 @@ struct ByteRegex: Sendable {
         program.append(.match)
         self.program = program
         self.multiline = multiline
+        dfa = ByteRegexDFA(program)
     }
 
     // MARK: Parsing
@@ -380,6 +383,12 @@ struct ByteRegex: Sendable {
 
     /// Whether the pattern matches anywhere in `s` (which must satisfy `accepts`).
     func matches(_ s: UnsafeBufferPointer<UInt8>) -> Bool {
+        if let dfa { return dfa.matches(s) }
+        return matchesByVM(s)
+    }
+
+    /// The Pike VM: linear in the input for any program, used when the DFA would be too big.
+    func matchesByVM(_ s: UnsafeBufferPointer<UInt8>) -> Bool {
         let count = program.count
         return program.withUnsafeBufferPointer { prog in
             withUnsafeTemporaryAllocation(of: Int32.self, capacity: count * 5 + 1) { buffer in

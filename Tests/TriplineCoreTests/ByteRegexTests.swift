@@ -34,13 +34,29 @@ struct ByteRegexTests {
                 for input in Self.inputs {
                     var text = input
                     let ours = text.withUTF8 { fast.matches($0) }
+                    let vm = text.withUTF8 { fast.matchesByVM($0) }
                     let theirs = (try? swift.firstMatch(in: input)) != nil
                     #expect(ours == theirs, "/\(pattern)/\(ignoreCase ? "i" : "") on '\(input)': ByteRegex \(ours), Regex \(theirs)")
+                    #expect(vm == theirs, "/\(pattern)/\(ignoreCase ? "i" : "") on '\(input)': VM \(vm), Regex \(theirs)")
                     compared += 1
                 }
             }
         }
         #expect(compared > 2000)
+    }
+
+    @Test("the patterns compile to DFAs (the VM is the fallback), and a pattern too big for one still answers")
+    func dfaBuilt() throws {
+        for pattern in Self.patterns {
+            guard let fast = ByteRegex(pattern, ignoreCase: false, multiline: false, dotAll: false) else { continue }
+            #expect(fast.dfa != nil, "\(pattern): no DFA")
+        }
+        // Unanchored (a|b)*a(a|b){12}: the subset construction needs 2^13 states, so the VM answers.
+        let big = try #require(ByteRegex("a[ab]{12}$", ignoreCase: false, multiline: false, dotAll: false))
+        #expect(big.dfa == nil)
+        var yes = "bb" + "a" + "babababababa"
+        var no = "bb" + "b" + "aaaaaaaaaaaa"
+        #expect(yes.withUTF8 { big.matches($0) } && !no.withUTF8 { big.matches($0) })
     }
 
     @Test("syntax outside the subset is left to Swift's Regex", arguments: [

@@ -1,0 +1,169 @@
+/// A deterministic automaton built from a `ByteRegex` program when the regex is compiled, so matching costs one
+/// table lookup per input byte instead of the Pike VM's walk over every live thread.
+///
+/// The subset construction is done eagerly (rules are compiled once and shared by all workers, so there is no
+/// cache to guard) and gives up past `maxStates`; the VM then stays in charge. Bytes that no instruction tells
+/// apart share a column (byte classes), which keeps the table small.
+///
+/// Anchors: the DFA is used only for values `ByteRegex.accepts` (printable ASCII, so no line breaks). In such a
+/// value `^` holds only at offset 0 and `$` only at the end, with or without the m flag. A state therefore keeps
+/// the `$` instructions it reached as pending, and `acceptsAtEnd` says whether any of them leads to a match when
+/// the input ends there.
+struct ByteRegexDFA: Sendable {
+    static let maxStates = 2048
+    /// Transition targets below zero: the search is decided.
+    static let accept: Int32 = -1
+    static let reject: Int32 = -2
+
+    private let classOf: [UInt8]
+    private let classCount: Int
+    /// `table[state * classCount + class]`: the next state, `accept` or `reject`.
+    private let table: [Int32]
+    private let acceptsAtEnd: [Bool]
+    /// The pattern matches the empty string at offset 0: every input matches.
+    private let alwaysMatches: Bool
+
+    init?(_ program: [ByteRegex.Inst]) {
+        // Byte classes: refine one class at a time by each set the program tests.
+        var classOf = [UInt8](repeating: 0, count: 256)
+        var classCount = 1
+        for case .byte(let set) in program {
+            var split: [Int: UInt8] = [:]
+            var next = 0
+            for b in 0..<256 {
+                let key = Int(classOf[b]) << 1 | (set.contains(UInt8(b)) ? 1 : 0)
+                if let c = split[key] {
+                    classOf[b] = c
+                } else {
+                    classOf[b] = UInt8(truncatingIfNeeded: next)
+                    split[key] = UInt8(truncatingIfNeeded: next)
+                    next += 1
+                }
+            }
+            classCount = next
+        }
+        var representative = [UInt8](repeating: 0, count: classCount)
+        for b in (0..<256).reversed() { representative[Int(classOf[b])] = UInt8(b) }
+
+        var closure = Closure(program: program)
+        let start = closure.run(seeds: [0], atStart: true, atEnd: false)
+        alwaysMatches = start.matched
+        self.classOf = classOf
+        self.classCount = classCount
+        if start.matched {
+            table = []
+            acceptsAtEnd = []
+            return
+        }
+
+        // States are numbered in discovery order; the start state is kept apart from any later state with the
+        // same threads, because only at offset 0 may `^` hold.
+        struct Key: Hashable {
+            var threads: [Int32]
+            var isStart: Bool
+        }
+        var states: [Key] = [Key(threads: start.threads, isStart: true)]
+        var index: [Key: Int32] = [states[0]: 0]
+        var table: [Int32] = []
+        var acceptsAtEnd: [Bool] = []
+        var s = 0
+        while s < states.count {
+            let state = states[s]
+            let pending = state.threads.compactMap { pc -> Int32? in
+                if case .lineEnd = program[Int(pc)] { return pc + 1 }
+                return nil
+            }
+            acceptsAtEnd.append(
+                !pending.isEmpty && closure.run(seeds: pending, atStart: state.isStart, atEnd: true).matched)
+            for c in 0..<classCount {
+                let byte = representative[c]
+                var seeds: [Int32] = []
+                for pc in state.threads {
+                    if case .byte(let set) = program[Int(pc)], set.contains(byte) { seeds.append(pc + 1) }
+                }
+                seeds.append(0)  // unanchored search: a new thread starts at every offset
+                let next = closure.run(seeds: seeds, atStart: false, atEnd: false)
+                if next.matched {
+                    table.append(ByteRegexDFA.accept)
+                } else if next.threads.isEmpty {
+                    table.append(ByteRegexDFA.reject)
+                } else {
+                    let key = Key(threads: next.threads, isStart: false)
+                    if let known = index[key] {
+                        table.append(known)
+                    } else {
+                        guard states.count < ByteRegexDFA.maxStates else { return nil }
+                        index[key] = Int32(states.count)
+                        table.append(Int32(states.count))
+                        states.append(key)
+                    }
+                }
+            }
+            s += 1
+        }
+        self.table = table
+        self.acceptsAtEnd = acceptsAtEnd
+    }
+
+    var stateCount: Int { acceptsAtEnd.count }
+
+    /// Whether the pattern matches anywhere in `s` (which must satisfy `ByteRegex.accepts`).
+    func matches(_ s: UnsafeBufferPointer<UInt8>) -> Bool {
+        if alwaysMatches { return true }
+        return table.withUnsafeBufferPointer { table in
+            classOf.withUnsafeBufferPointer { classOf in
+                var state = 0
+                for b in s {
+                    let next = table[state &* classCount &+ Int(classOf[Int(b)])]
+                    if next < 0 { return next == ByteRegexDFA.accept }
+                    state = Int(next)
+                }
+                return acceptsAtEnd[state]
+            }
+        }
+    }
+
+    /// Epsilon closure over the program: the instructions reachable from `seeds` without consuming input.
+    private struct Closure {
+        let program: [ByteRegex.Inst]
+        /// `stamp[pc] == generation`: pc already visited in this run (no set to clear between runs).
+        private var stamp: [UInt32]
+        private var generation: UInt32 = 0
+        private var work: [Int32] = []
+
+        init(program: [ByteRegex.Inst]) {
+            self.program = program
+            stamp = Array(repeating: 0, count: program.count)
+        }
+
+        /// `threads`: the byte tests and pending `$` reached (sorted, so equal sets compare equal); `matched`:
+        /// whether `match` was reached.
+        mutating func run(seeds: [Int32], atStart: Bool, atEnd: Bool) -> (threads: [Int32], matched: Bool) {
+            generation += 1
+            work.removeAll(keepingCapacity: true)
+            work.append(contentsOf: seeds.reversed())
+            var threads: [Int32] = []
+            while let pc = work.popLast() {
+                guard stamp[Int(pc)] != generation else { continue }
+                stamp[Int(pc)] = generation
+                switch program[Int(pc)] {
+                case .match:
+                    return ([], true)
+                case .byte:
+                    threads.append(pc)
+                case .jump(let to):
+                    work.append(to)
+                case .split(let a, let b):
+                    work.append(b)
+                    work.append(a)
+                case .lineStart:
+                    if atStart { work.append(pc + 1) }
+                case .lineEnd:
+                    if atEnd { work.append(pc + 1) } else { threads.append(pc) }
+                }
+            }
+            threads.sort()
+            return (threads, false)
+        }
+    }
+}
