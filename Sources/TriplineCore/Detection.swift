@@ -161,6 +161,8 @@ final class FieldMatcher: Sendable {
     let references: [JSONPath]
     /// `field|cidr: [networks…]`: each value is parsed as an address once for all networks (`anyAddress`).
     let cidrOnly: Bool
+    /// `field: null` among the tests: an absent field matches too.
+    let hasNullTest: Bool
 
     enum ValueTest: Sendable {
         case pattern(Int32)
@@ -215,6 +217,7 @@ final class FieldMatcher: Sendable {
             regexes = []
             references = []
             cidrOnly = false
+            hasNullTest = false
             return
         }
         exists = nil
@@ -263,6 +266,7 @@ final class FieldMatcher: Sendable {
         self.regexes = regexes
         self.references = references
         cidrOnly = !requireAll && tests.allSatisfy { if case .cidr = $0 { true } else { false } }
+        hasNullTest = tests.contains { if case .null = $0 { true } else { false } }
     }
 
     /// Relative evaluation cost: byte comparisons, then address parsing, then regex and policy parsing.
@@ -308,9 +312,46 @@ final class FieldMatcher: Sendable {
                 for k in ts.indices where !anyValue(view, root, ts[k]) { return false }
                 return true
             }
-            for k in ts.indices where anyValue(view, root, ts[k]) { return true }
-            return false
+            // Any value passing any test: the path is walked once and each value meets every test.
+            var seen = false
+            var hit = false
+            view.forEachValue(at: path, from: root) { v in
+                seen = true
+                hit = anyTest(view, root, v, ts)
+                return !hit
+            }
+            return hit || (!seen && hasNullTest)
         }
+    }
+
+    /// Whether value `v` passes any of `ts`. A string is unescaped once for all the tests that read its bytes.
+    private func anyTest(_ view: JSONView, _ root: Int, _ v: Int, _ ts: UnsafeBufferPointer<ValueTest>) -> Bool {
+        let kind = view.kind(v)
+        if kind == .null { return hasNullTest }
+        if kind == .string {
+            return view.withStringBytes(v) { bytes in
+                for k in ts.indices {
+                    switch ts[k] {
+                    case .pattern(let p), .number(_, let p):
+                        if patterns[Int(p)].matches(bytes) { return true }
+                    case .bool(let b):
+                        if (b ? FieldMatcher.trueText : FieldMatcher.falseText).matches(bytes) { return true }
+                    case .regex(let r):
+                        if regexes[Int(r)].matches(bytes) { return true }
+                    case .null:
+                        continue
+                    case .cidr, .compare, .fieldRef, .publicPolicy, .externalPrincipal:
+                        if leaf(view, root, v, ts[k]) { return true }
+                    }
+                }
+                return false
+            }
+        }
+        for k in ts.indices {
+            if case .null = ts[k] { continue }  // the value itself is not null (arrays of nulls do not count)
+            if leaf(view, root, v, ts[k]) { return true }
+        }
+        return false
     }
 
     /// `field|cidr: [networks…]`: each value is parsed as an address once, then tested against every network.
