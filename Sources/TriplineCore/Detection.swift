@@ -530,6 +530,8 @@ final class RegexBox: @unchecked Sendable {
 
     func matches(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         guard bytes.count <= RegexBox.maxInput else { return false }
+        // The DFA reads a printable-ASCII value once and answers; other values go the long way.
+        if let dfa = fast?.dfa, let answer = dfa.matchesPrintable(bytes) { return answer }
         for literal in required where !literal.matches(bytes) { return false }
         if let fast, ByteRegex.accepts(bytes) { return fast.matches(bytes) }
         return (try? regex.firstMatch(in: String(decoding: bytes, as: UTF8.self))) != nil
@@ -585,7 +587,10 @@ final class RegexBox: @unchecked Sendable {
                 let e = chars[i + 1]
                 let escapedQuantified = i + 2 < chars.count && "?*{+".contains(chars[i + 2])
                 if e.isLetter || e.isNumber {
-                    flush()  // \d, \w, \s, \b, backreferences …
+                    // One-letter classes and anchors end a run; escapes that take arguments (\x41, \u{…}, \p{L},
+                    // \k<name>, backreferences) are not followed here, so no literal is trusted.
+                    guard "dDwWsSbBtnrfvaeAzZGhHR".contains(e) else { return [] }
+                    flush()
                 } else if depth == 0 && !escapedQuantified {
                     current.append(e)
                 } else {

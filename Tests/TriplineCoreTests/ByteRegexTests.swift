@@ -45,6 +45,30 @@ struct ByteRegexTests {
         #expect(compared > 2000)
     }
 
+    @Test("RegexBox (DFA first, Swift's Regex for what it cannot decide) agrees with Regex, non-ASCII values included")
+    func regexBoxDifferential() throws {
+        let inputs = Self.inputs + [
+            "caf\u{E9}", "a\u{301}bc", "abc\u{301}", "/\u{301}x", "x/\u{301}", "colou\u{308}r", "\u{212A}ali",
+            "arn:aws:sts::1:assumed-role/w\u{E9}b/i-0a1b2c3d4e5f60718", "10.0.0.1\u{301}", "tab\tGetObject", "line\nroot",
+        ]
+        var compared = 0
+        for pattern in Self.patterns {
+            for ignoreCase in [false, true] {
+                guard ByteRegex(pattern, ignoreCase: ignoreCase, multiline: false, dotAll: false) != nil else { continue }
+                let box = try RegexBox(pattern, ignoreCase: ignoreCase, multiline: false, dotAll: false)
+                var swift = try Regex(pattern)
+                if ignoreCase { swift = swift.ignoresCase() }
+                for input in inputs {
+                    let ours = box.matches(input)
+                    let theirs = (try? swift.firstMatch(in: input)) != nil
+                    #expect(ours == theirs, "/\(pattern)/\(ignoreCase ? "i" : "") on \(input.debugDescription): box \(ours), Regex \(theirs)")
+                    compared += 1
+                }
+            }
+        }
+        #expect(compared > 2000)
+    }
+
     @Test("the patterns compile to DFAs (the VM is the fallback), and a pattern too big for one still answers")
     func dfaBuilt() throws {
         for pattern in Self.patterns {

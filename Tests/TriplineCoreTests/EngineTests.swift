@@ -192,6 +192,8 @@ struct RegexPrefilterTests {
         ("foo|bar", []),
         ("a\\.b\\d+cd", ["a.b", "cd"]),
         ("x(ab)*yz", ["yz"]),
+        ("\\x41b", []),
+        ("ab\\p{L}cd", []),
     ])
     func literals(pattern: String, expected: [String]) throws {
         let detection = "s:\n  f|re: '\(pattern)'\ncondition: s"
