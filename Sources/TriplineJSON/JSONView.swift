@@ -124,22 +124,28 @@ public struct JSONView {
     }
 
     private func walk(_ path: JSONPath, _ depth: Int, _ i: Int, _ body: (Int) -> Bool) -> Bool {
-        if depth == path.components.count { return body(i) }
-        switch nodes[i].kind {
-        case .object:
-            let found: Int? = path.components[depth].withUnsafeBufferPointer { member(of: i, $0) }
-            guard let v = found else { return true }
-            return walk(path, depth + 1, v, body)
-        case .array:
-            var keepGoing = true
-            forEachElement(of: i) { e in
-                keepGoing = walk(path, depth, e, body)
+        // Objects are descended in a loop; only an array on the way fans out (recursively, per element).
+        let storage = path.storage
+        var depth = depth
+        var i = i
+        while depth < storage.count {
+            switch nodes[i].kind {
+            case .object:
+                guard let v = member(of: i, storage.component(depth)) else { return true }
+                i = v
+                depth += 1
+            case .array:
+                var keepGoing = true
+                forEachElement(of: i) { e in
+                    keepGoing = walk(path, depth, e, body)
+                    return keepGoing
+                }
                 return keepGoing
+            default:
+                return true
             }
-            return keepGoing
-        default:
-            return true
         }
+        return body(i)
     }
 
     /// Appends value `i` as compact JSON text, straight from the tape (strings keep their escapes as written).
@@ -209,12 +215,52 @@ func memcmpEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: Int)
 
 /// A dotted field path, split once into byte components so lookups never build strings.
 public struct JSONPath: Sendable, Hashable, CustomStringConvertible {
-    public let components: [[UInt8]]
     public let description: String
+    /// The components in one allocation that lives as long as the path: a lookup reads them through plain
+    /// pointers, with no reference counting per component.
+    @usableFromInline let storage: Storage
 
     public init(_ dotted: String) {
         description = dotted
-        components = dotted.split(separator: ".", omittingEmptySubsequences: false).map { Array($0.utf8) }
+        storage = Storage(dotted.split(separator: ".", omittingEmptySubsequences: false).map { Array($0.utf8) })
+    }
+
+    public var components: [[UInt8]] { (0..<storage.count).map { Array(storage.component($0)) } }
+
+    public static func == (a: JSONPath, b: JSONPath) -> Bool { a.description == b.description }
+    public func hash(into hasher: inout Hasher) { hasher.combine(description) }
+
+    /// Immutable after init (hence `@unchecked Sendable`).
+    @usableFromInline final class Storage: @unchecked Sendable {
+        private let bytes: UnsafeMutableBufferPointer<UInt8>
+        /// Component k is `bytes[bounds[2k] ..< bounds[2k + 1]]`.
+        private let bounds: UnsafeMutableBufferPointer<Int32>
+        @usableFromInline let count: Int
+
+        init(_ components: [[UInt8]]) {
+            let total = components.reduce(0) { $0 + $1.count }
+            bytes = .allocate(capacity: max(total, 1))
+            bounds = .allocate(capacity: 2 * components.count)
+            count = components.count
+            var at = 0
+            for (k, c) in components.enumerated() {
+                bounds[2 * k] = Int32(at)
+                for b in c {
+                    bytes[at] = b
+                    at += 1
+                }
+                bounds[2 * k + 1] = Int32(at)
+            }
+        }
+
+        deinit {
+            bytes.deallocate()
+            bounds.deallocate()
+        }
+
+        @inline(__always) @usableFromInline func component(_ k: Int) -> UnsafeBufferPointer<UInt8> {
+            UnsafeBufferPointer(rebasing: UnsafeBufferPointer(bytes)[Int(bounds[2 * k])..<Int(bounds[2 * k + 1])])
+        }
     }
 }
 
