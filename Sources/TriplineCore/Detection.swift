@@ -2,20 +2,80 @@ import TriplineJSON
 
 /// A compiled Sigma detection: selections of field matchers plus a condition. Evaluation walks the event's tape
 /// directly; nothing on the way allocates unless a value has escapes or a rule uses a regex or policy analysis.
-public struct Detection: Sendable {
+///
+/// An immutable class rather than a struct: the engine calls it for every candidate rule of every event, and
+/// handing a struct of five arrays to a method copied it (five retains and releases) each time.
+public final class Detection: @unchecked Sendable {  // immutable after init
     let selections: [CompiledSelection]
     let names: [String]
     public let condition: Condition
     /// `condition` flattened into an array of plain values, so evaluation does no reference counting.
     let program: ConditionProgram
 
-    /// One selection: either field groups (any group whose matchers all hold) or keywords. A struct rather than
-    /// an enum with payloads so evaluation borrows the arrays instead of copying them out of a case.
+    /// One selection: either field groups (any group whose matchers all hold) or keywords.
     struct CompiledSelection: Sendable {
         var groups: [[FieldMatcher]] = []
         var keywords: [BytePattern] = []
         var isKeywords = false
     }
+
+    /// What `matches` reads, laid out once in buffers this object owns: the condition's nodes and children, a
+    /// range of groups per selection, a range of matchers per group, and the matchers themselves unretained (the
+    /// `selections` array keeps them alive). Reading them costs no reference counting per event.
+    private let flat: Flat
+
+    private struct Flat {
+        let nodes: UnsafeMutableBufferPointer<ConditionProgram.Node>
+        let children: UnsafeMutableBufferPointer<Int32>
+        /// Selection i: groups `groupBounds[i] ..< groupBounds[i + 1]`, or keywords when `keywordSelection[i]`.
+        let groupBounds: UnsafeMutableBufferPointer<Int32>
+        let keywordSelection: UnsafeMutableBufferPointer<Bool>
+        /// Group g: matchers `matcherBounds[g] ..< matcherBounds[g + 1]`.
+        let matcherBounds: UnsafeMutableBufferPointer<Int32>
+        let matchers: UnsafeMutableBufferPointer<Unmanaged<FieldMatcher>>
+
+        init(_ selections: [CompiledSelection], _ program: ConditionProgram) {
+            func copy<T>(_ a: [T]) -> UnsafeMutableBufferPointer<T> {
+                let p = UnsafeMutableBufferPointer<T>.allocate(capacity: max(a.count, 1))
+                _ = p.initialize(from: a)
+                return UnsafeMutableBufferPointer(rebasing: p[0..<a.count])
+            }
+            nodes = copy(program.nodes)
+            children = copy(program.children)
+            var groupBounds: [Int32] = [0]
+            var matcherBounds: [Int32] = [0]
+            var matchers: [Unmanaged<FieldMatcher>] = []
+            for selection in selections {
+                for group in selection.groups {
+                    matchers += group.map { Unmanaged.passUnretained($0) }
+                    matcherBounds.append(Int32(matchers.count))
+                }
+                groupBounds.append(Int32(matcherBounds.count - 1))
+            }
+            self.groupBounds = copy(groupBounds)
+            self.matcherBounds = copy(matcherBounds)
+            self.matchers = copy(matchers)
+            keywordSelection = copy(selections.map(\.isKeywords))
+        }
+
+        func deallocate() {
+            for p in [UnsafeMutableRawPointer(nodes.baseAddress), UnsafeMutableRawPointer(children.baseAddress),
+                      UnsafeMutableRawPointer(groupBounds.baseAddress), UnsafeMutableRawPointer(keywordSelection.baseAddress),
+                      UnsafeMutableRawPointer(matcherBounds.baseAddress), UnsafeMutableRawPointer(matchers.baseAddress)] {
+                p?.deallocate()
+            }
+        }
+    }
+
+    init(selections: [CompiledSelection], names: [String], condition: Condition, program: ConditionProgram) {
+        self.selections = selections
+        self.names = names
+        self.condition = condition
+        self.program = program
+        flat = Flat(selections, program)
+    }
+
+    deinit { flat.deallocate() }
 
     public static func compile(_ spec: DetectionSpec) throws(DetectionError) -> Detection {
         guard !spec.conditions.isEmpty else { throw DetectionError("detection has no condition") }
@@ -50,54 +110,43 @@ public struct Detection: Sendable {
 
     /// Whether the event at node `root` of `view` (a JSON object) satisfies the detection.
     public func matches(_ view: JSONView, root: Int = 0) -> Bool {
-        program.nodes.withUnsafeBufferPointer { nodes in
-            program.children.withUnsafeBufferPointer { children in
-                selections.withUnsafeBufferPointer { selections in
-                    evaluate(nodes.count - 1, nodes, children, selections, view, root)
-                }
-            }
-        }
+        evaluate(flat.nodes.count - 1, view, root)
     }
 
-    private func evaluate(
-        _ n: Int, _ nodes: UnsafeBufferPointer<ConditionProgram.Node>, _ children: UnsafeBufferPointer<Int32>,
-        _ selections: UnsafeBufferPointer<CompiledSelection>, _ view: JSONView, _ root: Int
-    ) -> Bool {
-        let node = nodes[n]
+    private func evaluate(_ n: Int, _ view: JSONView, _ root: Int) -> Bool {
+        let node = flat.nodes[n]
         switch node.op {
-        case .selection: return Detection.matches(selections[Int(node.a)], view, root)
+        case .selection: return matches(selection: Int(node.a), view, root)
         case .constant: return node.a != 0
-        case .not: return !evaluate(Int(node.a), nodes, children, selections, view, root)
+        case .not: return !evaluate(Int(node.a), view, root)
         case .and:
-            for k in Int(node.a)..<Int(node.b) where !evaluate(Int(children[k]), nodes, children, selections, view, root) {
-                return false
-            }
+            for k in Int(node.a)..<Int(node.b) where !evaluate(Int(flat.children[k]), view, root) { return false }
             return true
         case .or:
-            for k in Int(node.a)..<Int(node.b) where evaluate(Int(children[k]), nodes, children, selections, view, root) {
-                return true
-            }
+            for k in Int(node.a)..<Int(node.b) where evaluate(Int(flat.children[k]), view, root) { return true }
             return false
         }
     }
 
-    private static func matches(_ selection: borrowing CompiledSelection, _ view: JSONView, _ root: Int) -> Bool {
-        if selection.isKeywords {
-            return selection.keywords.withUnsafeBufferPointer { patterns in
+    private func matches(selection i: Int, _ view: JSONView, _ root: Int) -> Bool {
+        if flat.keywordSelection[i] {
+            return selections[i].keywords.withUnsafeBufferPointer { patterns in
                 Keywords.anyString(in: view, from: root) { s in patterns.contains { $0.matches(s) } }
             }
         }
-        // Borrow matchers in place: iterating by value would copy each matcher (and retain its arrays) per event.
-        return selection.groups.withUnsafeBufferPointer { gs in
-            for g in gs.indices {
-                let all = gs[g].withUnsafeBufferPointer { ms in
-                    for k in ms.indices where !ms[k].matches(view, root) { return false }
-                    return true
+        // Any group whose matchers all hold.
+        for g in Int(flat.groupBounds[i])..<Int(flat.groupBounds[i + 1]) {
+            var all = true
+            for m in Int(flat.matcherBounds[g])..<Int(flat.matcherBounds[g + 1]) {
+                let holds = flat.matchers[m]._withUnsafeGuaranteedRef { $0.matches(view, root) }
+                if !holds {
+                    all = false
+                    break
                 }
-                if all { return true }
             }
-            return false
+            if all { return true }
         }
+        return false
     }
 
     // MARK: Index analysis
@@ -530,9 +579,10 @@ final class RegexBox: @unchecked Sendable {
 
     func matches(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         guard bytes.count <= RegexBox.maxInput else { return false }
+        // Literals every match contains are searched a word at a time: most values are rejected here.
+        for literal in required where !literal.matches(bytes) { return false }
         // The DFA reads a printable-ASCII value once and answers; other values go the long way.
         if let dfa = fast?.dfa, let answer = dfa.matchesPrintable(bytes) { return answer }
-        for literal in required where !literal.matches(bytes) { return false }
         if let fast, ByteRegex.accepts(bytes) { return fast.matches(bytes) }
         return (try? regex.firstMatch(in: String(decoding: bytes, as: UTF8.self))) != nil
     }
