@@ -85,7 +85,8 @@ public struct Aggregator {
 
     private func groupKey(_ f: Finding, _ threshold: Threshold) -> String {
         guard !threshold.groupBy.isEmpty else { return "" }
-        return JSONDocument(f.event).withView { view in
+        guard let document = try? JSONDocument(parsing: f.eventJSON, maxDepth: .max) else { return "" }
+        return document.withView { view in
             threshold.groupBy.map { view.first($0).flatMap(view.scalarText) ?? "" }.joined(separator: "\u{1F}")
         }
     }

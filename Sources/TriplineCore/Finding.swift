@@ -48,8 +48,21 @@ public struct Finding: Sendable {
     /// How many events this finding stands for after deduplication and thresholds.
     public var count: Int
     public var lastEventTime: String
-    /// The whole record.
-    public var event: JSONValue
+    /// The whole record as compact JSON text. Kept as text because most findings of a scan are folded into
+    /// others or never rendered: building a tree per finding cost more than detecting it.
+    public var eventJSON: [UInt8]
+
+    /// The whole record (parsed from `eventJSON` on each access).
+    public var event: JSONValue {
+        get {
+            guard let document = try? JSONDocument(parsing: eventJSON, maxDepth: .max) else { return .null }
+            return document.withView { JSONValue($0, 0) }
+        }
+        set {
+            eventJSON = []
+            newValue.write(to: &eventJSON)
+        }
+    }
 
     public init(
         ruleID: String, title: String, severity: Severity, description: String, action: String, tags: [String],
@@ -57,6 +70,22 @@ public struct Finding: Sendable {
         eventName: String, accountID: String, region: String, actor: String, actorType: String, sourceIP: String,
         userAgent: String, errorCode: String?, request: [(key: String, value: String)], dedupKey: String,
         dedupValues: [String], input: InputRef, count: Int, lastEventTime: String, event: JSONValue
+    ) {
+        self.init(
+            ruleID: ruleID, title: title, severity: severity, description: description, action: action, tags: tags,
+            references: references, eventID: eventID, eventTime: eventTime, epoch: epoch, eventSource: eventSource,
+            eventName: eventName, accountID: accountID, region: region, actor: actor, actorType: actorType,
+            sourceIP: sourceIP, userAgent: userAgent, errorCode: errorCode, request: request, dedupKey: dedupKey,
+            dedupValues: dedupValues, input: input, count: count, lastEventTime: lastEventTime,
+            eventJSON: { var out: [UInt8] = []; event.write(to: &out); return out }())
+    }
+
+    public init(
+        ruleID: String, title: String, severity: Severity, description: String, action: String, tags: [String],
+        references: [String], eventID: String, eventTime: String, epoch: Int?, eventSource: String,
+        eventName: String, accountID: String, region: String, actor: String, actorType: String, sourceIP: String,
+        userAgent: String, errorCode: String?, request: [(key: String, value: String)], dedupKey: String,
+        dedupValues: [String], input: InputRef, count: Int, lastEventTime: String, eventJSON: [UInt8]
     ) {
         self.ruleID = ruleID
         self.title = title
@@ -83,7 +112,7 @@ public struct Finding: Sendable {
         self.input = input
         self.count = count
         self.lastEventTime = lastEventTime
-        self.event = event
+        self.eventJSON = eventJSON
     }
 }
 
@@ -103,7 +132,8 @@ extension Finding {
     public init(rule: borrowing Rule, view: JSONView, root: Int = 0, input: InputRef) {
         let p = Finding.paths
         func text(_ path: JSONPath) -> String? { view.first(path, from: root).flatMap(view.scalarText) }
-        let event = JSONValue(view, root)
+        var eventJSON: [UInt8] = []
+        view.write(root, to: &eventJSON)
         let eventTime = text(p.eventTime) ?? ""
         let type = text(p.type) ?? ""
         let actor =
@@ -112,7 +142,7 @@ extension Finding {
         var eventID = text(p.eventID) ?? ""
         if eventID.isEmpty {
             // No eventID (hand-made or truncated events): identify the event by its content.
-            eventID = "content:" + Hashing.hex64(Hashing.fnv1a(event.serialized()))
+            eventID = "content:" + Hashing.hex64(Hashing.fnv1a(JSONValue(view, root).serialized()))
         }
         var dedupValues: [String]
         if rule.dedupFields.isEmpty {
@@ -154,7 +184,7 @@ extension Finding {
             input: input,
             count: 1,
             lastEventTime: eventTime,
-            event: event
+            eventJSON: eventJSON
         )
     }
 
