@@ -9,8 +9,6 @@ public final class Detection: @unchecked Sendable {  // immutable after init
     let selections: [CompiledSelection]
     let names: [String]
     public let condition: Condition
-    /// `condition` flattened into an array of plain values, so evaluation does no reference counting.
-    let program: ConditionProgram
 
     /// One selection: either field groups (any group whose matchers all hold) or keywords.
     struct CompiledSelection: Sendable {
@@ -19,7 +17,8 @@ public final class Detection: @unchecked Sendable {  // immutable after init
         var isKeywords = false
     }
 
-    /// What `matches` reads, laid out once in buffers this object owns: the condition's nodes and children, a
+    /// What `matches` reads, laid out once in buffers this object owns: the condition's nodes and children (the
+    /// condition flattened into plain values by `ConditionProgram`), a
     /// range of groups per selection, a range of matchers per group, and the matchers themselves unretained (the
     /// `selections` array keeps them alive). Reading them costs no reference counting per event.
     private let flat: Flat
@@ -67,12 +66,11 @@ public final class Detection: @unchecked Sendable {  // immutable after init
         }
     }
 
-    init(selections: [CompiledSelection], names: [String], condition: Condition, program: ConditionProgram) {
+    init(selections: [CompiledSelection], names: [String], condition: Condition) {
         self.selections = selections
         self.names = names
         self.condition = condition
-        self.program = program
-        flat = Flat(selections, program)
+        flat = Flat(selections, ConditionProgram(condition))
     }
 
     deinit { flat.deallocate() }
@@ -105,7 +103,7 @@ public final class Detection: @unchecked Sendable {  // immutable after init
         var conditions: [Condition] = []
         for text in spec.conditions { conditions.append(try ConditionParser.parse(text, selections: names)) }
         let condition = conditions.count == 1 ? conditions[0] : .or(conditions)
-        return Detection(selections: compiled, names: names, condition: condition, program: ConditionProgram(condition))
+        return Detection(selections: compiled, names: names, condition: condition)
     }
 
     /// Whether the event at node `root` of `view` (a JSON object) satisfies the detection.
@@ -380,17 +378,10 @@ final class FieldMatcher: Sendable {
         if kind == .string {
             return view.withStringBytes(v) { bytes in
                 for k in ts.indices {
-                    switch ts[k] {
-                    case .pattern(let p), .number(_, let p):
-                        if patterns[Int(p)].matches(bytes) { return true }
-                    case .bool(let b):
-                        if (b ? FieldMatcher.trueText : FieldMatcher.falseText).matches(bytes) { return true }
-                    case .regex(let r):
-                        if regexes[Int(r)].matches(bytes) { return true }
-                    case .null:
-                        continue
-                    case .cidr, .compare, .fieldRef, .publicPolicy, .externalPrincipal:
-                        if leaf(view, root, v, ts[k]) { return true }
+                    if let answer = stringTest(bytes, ts[k]) {
+                        if answer { return true }
+                    } else if leaf(view, root, v, ts[k]) {
+                        return true
                     }
                 }
                 return false
@@ -450,6 +441,19 @@ final class FieldMatcher: Sendable {
         return hit
     }
 
+    /// The tests a string value answers from its bytes alone; nil for those that need the node (addresses,
+    /// comparisons, field references, policy analysis).
+    @inline(__always)
+    private func stringTest(_ bytes: UnsafeBufferPointer<UInt8>, _ test: ValueTest) -> Bool? {
+        switch test {
+        case .pattern(let p), .number(_, let p): return patterns[Int(p)].matches(bytes)
+        case .bool(let b): return (b ? FieldMatcher.trueText : FieldMatcher.falseText).matches(bytes)
+        case .regex(let r): return regexes[Int(r)].matches(bytes)
+        case .null: return false
+        case .cidr, .compare, .fieldRef, .publicPolicy, .externalPrincipal: return nil
+        }
+    }
+
     private func leaf(_ view: JSONView, _ root: Int, _ v: Int, _ test: ValueTest) -> Bool {
         let kind = view.kind(v)
         if kind == .array {
@@ -460,29 +464,26 @@ final class FieldMatcher: Sendable {
             }
             return hit
         }
+        if kind == .string, let answer = view.withStringBytes(v, { stringTest($0, test) }) { return answer }
         switch test {
         case .pattern(let p):
             switch kind {
-            case .string: return view.withStringBytes(v) { patterns[Int(p)].matches($0) }
             case .number, .true, .false: return patterns[Int(p)].matches(view.rawBytes(v))
             default: return false
             }
-        case .number(let n, let p):
+        case .number(let n, _):
             if kind == .number, let d = view.double(v) { return d == n }
-            if kind == .string { return view.withStringBytes(v) { patterns[Int(p)].matches($0) } }
             return false
         case .bool(let b):
             switch kind {
             case .true: return b
             case .false: return !b
-            case .string: return view.withStringBytes(v) { (b ? FieldMatcher.trueText : FieldMatcher.falseText).matches($0) }
             default: return false
             }
         case .null:
             return kind == .null
         case .regex(let r):
             switch kind {
-            case .string: return view.withStringBytes(v) { regexes[Int(r)].matches($0) }
             case .number, .true, .false: return regexes[Int(r)].matches(view.rawBytes(v))
             default: return false
             }
