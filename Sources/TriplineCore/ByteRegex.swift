@@ -375,19 +375,23 @@ struct ByteRegex: Sendable {
             i += 8
         }
         while i < s.count {
-            if s[i] < 0x20 || s[i] >= 0x7F { return false }
+            if !isPrintable(s[i]) { return false }
             i += 1
         }
         return true
     }
 
-    /// Whether the pattern matches anywhere in `s` (which must satisfy `accepts`).
-    func matches(_ s: UnsafeBufferPointer<UInt8>) -> Bool {
+    @inline(__always) static func isPrintable(_ b: UInt8) -> Bool { b &- 0x20 < 0x5F }
+
+    /// Whether the pattern matches anywhere in `s`, or nil when `s` is not printable ASCII (then Swift's `Regex`
+    /// must answer). The DFA checks and matches in one pass; the VM runs after `accepts`.
+    func matches(_ s: UnsafeBufferPointer<UInt8>) -> Bool? {
         if let dfa { return dfa.matches(s) }
-        return matchesByVM(s)
+        return ByteRegex.accepts(s) ? matchesByVM(s) : nil
     }
 
-    /// The Pike VM: linear in the input for any program, used when the DFA would be too big.
+    /// The Pike VM: linear in the input for any program, used when the DFA would be too big. `s` must satisfy
+    /// `accepts`.
     func matchesByVM(_ s: UnsafeBufferPointer<UInt8>) -> Bool {
         let count = program.count
         return program.withUnsafeBufferPointer { prog in

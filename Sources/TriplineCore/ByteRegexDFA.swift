@@ -107,21 +107,10 @@ struct ByteRegexDFA: Sendable {
 
     var stateCount: Int { acceptsAtEnd.count }
 
-    /// Whether the pattern matches anywhere in `s` (which must satisfy `ByteRegex.accepts`).
-    func matches(_ s: UnsafeBufferPointer<UInt8>) -> Bool {
-        decide(s, printableOnly: false) ?? false
-    }
-
-    /// One pass that both checks the input and matches it: nil when `s` holds a byte outside printable ASCII
-    /// before the answer is known, or right after the byte that decided it (a combining mark there would make
-    /// that byte part of a different character for Swift's `Regex`); the caller then asks `Regex`.
-    func matchesPrintable(_ s: UnsafeBufferPointer<UInt8>) -> Bool? {
-        decide(s, printableOnly: true)
-    }
-
-    @inline(__always)
-    private func decide(_ s: UnsafeBufferPointer<UInt8>, printableOnly: Bool) -> Bool? {
-        @inline(__always) func printable(_ b: UInt8) -> Bool { b &- 0x20 < 0x5F }
+    /// Whether the pattern matches anywhere in `s`, in one pass that also checks the input: nil when `s` holds a
+    /// byte outside printable ASCII before the answer is known, or right after the byte that decided it (a
+    /// combining mark there would make that byte part of a different character for Swift's `Regex`).
+    func matches(_ s: UnsafeBufferPointer<UInt8>) -> Bool? {
         if alwaysMatches { return true }
         return table.withUnsafeBufferPointer { table in
             classOf.withUnsafeBufferPointer { classOf in
@@ -130,10 +119,10 @@ struct ByteRegexDFA: Sendable {
                 let n = s.count
                 while i < n {
                     let b = s[i]
-                    if printableOnly && !printable(b) { return nil }
+                    if !ByteRegex.isPrintable(b) { return nil }
                     let next = table[state &* classCount &+ Int(classOf[Int(b)])]
                     if next < 0 {
-                        if printableOnly && i + 1 < n && !printable(s[i + 1]) { return nil }
+                        if i + 1 < n && !ByteRegex.isPrintable(s[i + 1]) { return nil }
                         return next == ByteRegexDFA.accept
                     }
                     state = Int(next)

@@ -582,9 +582,8 @@ final class RegexBox: @unchecked Sendable {
         guard bytes.count <= RegexBox.maxInput else { return false }
         // Literals every match contains are searched a word at a time: most values are rejected here.
         for literal in required where !literal.matches(bytes) { return false }
-        // The DFA reads a printable-ASCII value once and answers; other values go the long way.
-        if let dfa = fast?.dfa, let answer = dfa.matchesPrintable(bytes) { return answer }
-        if let fast, ByteRegex.accepts(bytes) { return fast.matches(bytes) }
+        // The byte engine answers for printable-ASCII values; other values go the long way.
+        if let answer = fast?.matches(bytes) { return answer }
         return (try? regex.firstMatch(in: String(decoding: bytes, as: UTF8.self))) != nil
     }
 
