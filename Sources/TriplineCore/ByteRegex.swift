@@ -1,3 +1,5 @@
+import TriplineJSON
+
 /// A regular expression compiled to a Thompson NFA over bytes, for printable ASCII input.
 ///
 /// Rules use a small part of regex syntax (classes, counted repeats, anchors, groups, alternation), but Swift's
@@ -237,9 +239,10 @@ struct ByteRegex: Sendable {
             case UInt8(ascii: "n"): s.insert(0x0A)
             case UInt8(ascii: "r"): s.insert(0x0D)
             case UInt8(ascii: "x"):
-                guard i + 2 <= bytes.count, let h = hex(bytes[i]), let l = hex(bytes[i + 1]), h < 8 else { return nil }
+                guard i + 2 <= bytes.count, let h = JSONScan.hexValue(bytes[i]), let l = JSONScan.hexValue(bytes[i + 1]), h < 8
+                else { return nil }
                 i += 2
-                s = literal(h << 4 | l)
+                s = literal(UInt8(h << 4 | l))
             default:
                 // Escaped punctuation stands for itself; escaped letters and digits are classes, anchors or
                 // references this engine does not know.
@@ -247,15 +250,6 @@ struct ByteRegex: Sendable {
                 s = literal(e)
             }
             return s
-        }
-
-        func hex(_ c: UInt8) -> UInt8? {
-            switch c {
-            case 0x30...0x39: return c - 0x30
-            case 0x61...0x66: return c - 0x57
-            case 0x41...0x46: return c - 0x37
-            default: return nil
-            }
         }
 
         mutating func parseClass() -> Node? {

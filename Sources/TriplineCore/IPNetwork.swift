@@ -1,3 +1,5 @@
+import TriplineJSON
+
 /// An IPv4 or IPv6 network for the Sigma `|cidr` modifier. Addresses are held as 128-bit values (IPv4 mapped
 /// into the low 32 bits with a separate family so v4 never matches a v6 network by accident).
 public struct IPNetwork: Sendable, Equatable {
@@ -123,15 +125,6 @@ public struct IPAddress: Sendable, Equatable {
         return (h, l)
     }
 
-    @inline(__always) static func hexDigit(_ c: UInt8) -> UInt16? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return UInt16(c &- 0x30)
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return UInt16(c &- 0x57)
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return UInt16(c &- 0x37)
-        default: return nil
-        }
-    }
-
     /// Up to eight 16-bit groups, inline (no heap).
     private struct Groups {
         var values: (UInt64, UInt64) = (0, 0)
@@ -165,8 +158,8 @@ public struct IPAddress: Sendable, Equatable {
                         guard k > start, k - start <= 4 else { return false }
                         var g: UInt16 = 0
                         for c in s[start..<k] {
-                            guard let d = IPAddress.hexDigit(c) else { return false }
-                            g = g << 4 | d
+                            guard let d = JSONScan.hexValue(c) else { return false }
+                            g = g << 4 | UInt16(d)
                         }
                         guard append(g) else { return false }
                     }

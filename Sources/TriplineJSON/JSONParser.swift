@@ -350,8 +350,9 @@ public enum JSONScan {
         return i
     }
 
-    @inline(__always)
-    static func hexValue(_ c: UInt8) -> UInt32? {
+    /// The value of one hex digit (either case), or nil.
+    @inlinable @inline(__always)
+    public static func hexValue(_ c: UInt8) -> UInt32? {
         switch c {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): return UInt32(c &- 0x30)
         case UInt8(ascii: "a")...UInt8(ascii: "f"): return UInt32(c &- 0x57)
