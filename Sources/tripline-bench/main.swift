@@ -200,31 +200,41 @@ func profilingFiles() -> [[UInt8]] {
     return corpus(events: size, dir: options.corpusDir).map { (try? Data(contentsOf: URL(fileURLWithPath: $0))).map { [UInt8]($0) } ?? [] }
 }
 
-// --profile: only the single-core scan, five times, for a profiler (`perf record`, `valgrind --tool=callgrind`).
-// PROFILE_RULE=<rule id> narrows the engine to that one rule.
-// MICRO_RULE=<id>: one rule (or "none") on the first 16 events of the corpus, 200,000 times over.
-if let micro = ProcessInfo.processInfo.environment["MICRO_RULE"] {
-    let files = profilingFiles()
+/// The events of `files` (up to `limit`), each parsed into a document of its own: rules timed on these are
+/// timed apart from gunzip and parsing.
+func parsedEvents(_ files: ArraySlice<[UInt8]>, limit: Int = .max) -> [JSONDocument] {
     var out: [UInt8] = []
     var extractor = RecordExtractor()
     let g = Gunzip()
-    var docs: [JSONDocument] = []
-    files[0].withUnsafeBufferPointer { try? g.decompress($0, into: &out) }
-    out.withUnsafeBufferPointer { p in
-        extractor.extract(p, path: "", onRecord: { view, root, _ in
-            var text: [UInt8] = []
-            view.write(root, to: &text)
-            if docs.count < 16, let d = try? JSONDocument(parsing: text) { docs.append(d) }
-        }, onProblem: { _ in })
+    var documents: [JSONDocument] = []
+    for f in files where documents.count < limit {
+        f.withUnsafeBufferPointer { try? g.decompress($0, into: &out) }
+        out.withUnsafeBufferPointer { p in
+            extractor.extract(p, path: "", onRecord: { view, root, _ in
+                var text: [UInt8] = []
+                view.write(root, to: &text)
+                if documents.count < limit, let d = try? JSONDocument(parsing: text) { documents.append(d) }
+            }, onProblem: { _ in })
+        }
     }
+    return documents
+}
+
+// MICRO_RULE=<id>: one rule (or "none") on the first 16 events of the corpus, 200,000 times over: the rule's own
+// cost without memory effects.
+if let micro = ProcessInfo.processInfo.environment["MICRO_RULE"] {
+    let documents = parsedEvents(profilingFiles()[...], limit: 16)
     let engine = Engine(rules: catalog.filter { $0.id == micro })
+    let rounds = 200_000
     var hits = 0
     let t = now()
-    for _ in 0..<200_000 { for d in docs { d.withView { engine.evaluate($0) { _ in hits += 1 } } } }
-    print("MICRO \(micro): \(fmt((now() - t) / 3_200_000 * 1e9)) ns/event, hits \(hits)")
+    for _ in 0..<rounds { for d in documents { d.withView { engine.evaluate($0) { _ in hits += 1 } } } }
+    print("MICRO \(micro): \(fmt((now() - t) / Double(rounds * documents.count) * 1e9)) ns/event, hits \(hits)")
     exit(0)
 }
 
+// --profile: only the single-core scan, five times, for a profiler (`perf record`, `valgrind --tool=callgrind`).
+// PROFILE_RULE=<rule id> narrows the engine to that one rule.
 if options.profile {
     let files = profilingFiles()
     let only = ProcessInfo.processInfo.environment["PROFILE_RULE"]
@@ -255,17 +265,7 @@ if options.ruleCosts {
     }
     // Rules alone: the sample is parsed once, then each engine evaluates the parsed events, so the figures are
     // not buried in the noise of gunzip and parsing. The cost of turning matches into findings is not included.
-    var documents: [JSONDocument] = []
-    for f in files.prefix(30) {
-        f.withUnsafeBufferPointer { try? g.decompress($0, into: &out) }
-        out.withUnsafeBufferPointer { p in
-            extractor.extract(p, path: "", onRecord: { view, root, _ in
-                var text: [UInt8] = []
-                view.write(root, to: &text)
-                if let d = try? JSONDocument(parsing: text) { documents.append(d) }
-            }, onProblem: { _ in })
-        }
-    }
+    let documents = parsedEvents(files.prefix(30))
     // Events are evaluated in batches small enough to stay in cache, every engine on a batch in turn: in a
     // scan a rule meets an event that was just parsed, so cold-cache figures would blame rules for memory.
     let engines = [Engine(rules: []), fullEngine] + catalog.map { Engine(rules: [$0]) }
