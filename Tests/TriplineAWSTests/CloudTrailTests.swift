@@ -79,11 +79,7 @@ struct CloudTrailTests {
     func rateLimit() async throws {
         let clock = ManualClock()
         let limiter = RateLimiter(perSecond: 2, clock: clock)
-        let seen = TimeLog()
-        let transport = InMemoryHTTPTransport { request in
-            seen.append(request.url, clock.now.offset)
-            return jsonResponse(200, #"{"Events":[]}"#)
-        }
+        let (transport, seen) = timedService(clock)
         let east = CloudTrailClient(fakeClient(transport), rateLimiter: limiter, account: "111")
         let west = CloudTrailClient(fakeClient(transport, region: "us-west-2"), rateLimiter: limiter, account: "111")
         for _ in 0..<5 { _ = try await east.lookupEvents(CloudTrailLookupRequest()) }
@@ -99,13 +95,7 @@ struct CloudTrailTests {
     func slowAnswers() async throws {
         let clock = ManualClock()
         let limiter = RateLimiter(perSecond: 2, clock: clock)
-        let seen = TimeLog()
-        let transport = InMemoryHTTPTransport { request in
-            seen.append(request.url, clock.now.offset)
-            // The answer takes 800 ms to come back.
-            try await clock.sleep(until: clock.now.advanced(by: .milliseconds(800)), tolerance: nil)
-            return jsonResponse(200, #"{"Events":[]}"#)
-        }
+        let (transport, seen) = timedService(clock, answerTakes: .milliseconds(800))
         let trail = CloudTrailClient(fakeClient(transport), rateLimiter: limiter, account: "111")
         for _ in 0..<3 { _ = try await trail.lookupEvents(CloudTrailLookupRequest()) }
         #expect(seen.entries.map(\.1) == [.zero, .milliseconds(1300), .milliseconds(2600)])
@@ -121,6 +111,17 @@ struct CloudTrailTests {
         // Four reservations: the last slot starts at 1.5 s, so the clock reached it.
         #expect(clock.now.offset == .milliseconds(1500))
     }
+}
+
+/// A LookupEvents service that notes when each call arrives (on `clock`) and answers `answerTakes` later.
+func timedService(_ clock: ManualClock, answerTakes: Duration = .zero) -> (InMemoryHTTPTransport, TimeLog) {
+    let seen = TimeLog()
+    let transport = InMemoryHTTPTransport { request in
+        seen.append(request.url, clock.now.offset)
+        if answerTakes > .zero { try await clock.sleep(until: clock.now.advanced(by: answerTakes), tolerance: nil) }
+        return jsonResponse(200, #"{"Events":[]}"#)
+    }
+    return (transport, seen)
 }
 
 final class TimeLog: @unchecked Sendable {
