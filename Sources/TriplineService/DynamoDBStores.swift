@@ -95,34 +95,27 @@ public struct DynamoDBFindingStore: FindingStore {
     }
 
     public func markAlerted(_ keys: [String], owner: String) async throws {
-        for key in keys {
-            do {
-                try await dynamo.updateItem(
-                    table: table, key: Self.key(FindingsTable.findingPK(key)),
-                    update: "SET #state = :alerted, alerted_at = :now REMOVE lease_until",
-                    condition: "#owner = :owner AND #state = :pending",
-                    expressionValues: .init(
-                        names: ["#state": "state", "#owner": "owner"],
-                        values: [
-                            ":alerted": .s(AlertState.alerted.rawValue), ":pending": .s(AlertState.pending.rawValue),
-                            ":owner": .s(owner), ":now": .number(now()),
-                        ]))
-            } catch let e as AWSError where e.isConditionalCheckFailed {
-                // Taken over after our lease lapsed: the new owner decides its state.
-            }
-        }
+        try await updateHeld(
+            keys, owner: owner, update: "SET #state = :alerted, alerted_at = :now REMOVE lease_until",
+            values: [":alerted": .s(AlertState.alerted.rawValue), ":now": .number(now())])
     }
 
     public func release(_ keys: [String], owner: String) async throws {
+        try await updateHeld(keys, owner: owner, update: "SET lease_until = :zero", values: [":zero": 0])
+    }
+
+    /// Applies `update` to each key that `owner` still holds (pending under its lease). A key taken over after
+    /// the lease lapsed fails the condition and is left to its new owner.
+    private func updateHeld(_ keys: [String], owner: String, update: String, values: DynamoItem) async throws {
+        let held: DynamoItem = [":owner": .s(owner), ":pending": .s(AlertState.pending.rawValue)]
         for key in keys {
             do {
                 try await dynamo.updateItem(
-                    table: table, key: Self.key(FindingsTable.findingPK(key)),
-                    update: "SET lease_until = :zero",
+                    table: table, key: Self.key(FindingsTable.findingPK(key)), update: update,
                     condition: "#owner = :owner AND #state = :pending",
                     expressionValues: .init(
                         names: ["#state": "state", "#owner": "owner"],
-                        values: [":zero": 0, ":owner": .s(owner), ":pending": .s(AlertState.pending.rawValue)]))
+                        values: values.merging(held) { mine, _ in mine }))
             } catch let e as AWSError where e.isConditionalCheckFailed {}
         }
     }
