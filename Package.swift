@@ -27,9 +27,12 @@ let package = Package(
         // Pure core.
         .target(name: "TriplineJSON"),
         .target(name: "TriplineCore", dependencies: ["TriplineJSON"]),
+        // Rule files as trees of YAML nodes with their lines; read from YAML, or from the compiled form the build
+        // writes for the built-in catalog.
+        .target(name: "TriplineRuleDocument", dependencies: ["TriplineJSON", .product(name: "Yams", package: "Yams")]),
         .target(
             name: "TriplineRules",
-            dependencies: ["TriplineCore", "TriplineJSON", .product(name: "Yams", package: "Yams")],
+            dependencies: ["TriplineCore", "TriplineJSON", "TriplineRuleDocument"],
             plugins: ["EmbedCatalog"]
         ),
         .target(name: "TriplineAlerts", dependencies: ["TriplineCore", "TriplineJSON"]),
@@ -73,15 +76,15 @@ let package = Package(
         ),
 
         // Build tool: the rule catalog (rules/**/*.yml) is compiled into the binary, so the CLI and the Lambda
-        // never have to find rule files at run time.
-        .executableTarget(name: "catalog-embed", path: "Plugins/catalog-embed"),
+        // never have to find rule files at run time, nor parse YAML at start.
+        .executableTarget(name: "catalog-embed", dependencies: ["TriplineRuleDocument"], path: "Plugins/catalog-embed"),
         .plugin(name: "EmbedCatalog", capability: .buildTool(), dependencies: ["catalog-embed"]),
 
         // Tests. TriplineTestSupport starts real servers (moto_server, the Lambda RIE) for the tests that need them.
         .target(name: "TriplineTestSupport", path: "Tests/Support"),
         .testTarget(name: "TriplineJSONTests", dependencies: ["TriplineJSON"]),
         .testTarget(name: "TriplineCoreTests", dependencies: ["TriplineCore", "TriplineJSON", "TriplineRules"]),
-        .testTarget(name: "TriplineRulesTests", dependencies: ["TriplineRules", "TriplineCore", "TriplineJSON"]),
+        .testTarget(name: "TriplineRulesTests", dependencies: ["TriplineRules", "TriplineRuleDocument", "TriplineCore", "TriplineJSON"]),
         .testTarget(name: "TriplineIOTests", dependencies: ["TriplineIO", "TriplineCore", "TriplineJSON", "TriplineRules", "TriplineSynth", "CZlib"]),
         .testTarget(name: "TriplineAlertsTests", dependencies: ["TriplineAlerts", "TriplineCore", "TriplineRules", "TriplineJSON"]),
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4"]),

@@ -1,21 +1,37 @@
 import TriplineCore
 import TriplineJSON
+import TriplineRuleDocument
 
 /// The built-in rules (compiled into the binary from `rules/`) and the loading of extra rule files on top.
 public enum RuleCatalog {
     /// The embedded catalog files, `rules/…` paths with their text.
-    public static var builtInFiles: [(path: String, text: String)] { embeddedCatalog }
+    public static var builtInFiles: [(path: String, text: String)] { embeddedCatalog.map { ($0.path, $0.text) } }
 
-    /// The built-in catalog, loaded once per process.
-    public static let builtIn: RuleLoadResult = RuleLoader.load(files: embeddedCatalog)
+    /// The built-in catalog with the rules' embedded tests, loaded once per process.
+    public static let builtIn: RuleLoadResult = loadBuiltIn(tests: true)
+
+    /// The built-in catalog from the form the build compiled it to (YAML already parsed). Without `tests` the rules'
+    /// embedded test events are not read: they are two thirds of the catalog and a running service never needs them.
+    public static func loadBuiltIn(tests: Bool) -> RuleLoadResult {
+        RuleLoader.combine(embeddedCatalog.map { file in
+            if let compiled = file.compiled, let documents = RuleNode.documents(compiled: compiled, skipping: tests ? [] : ["tests"]) {
+                (file.path, RuleLoader.load(documents: documents, text: file.text, path: file.path, tests: tests))
+            } else {
+                (file.path, RuleLoader.load(text: file.text, path: file.path, tests: tests))
+            }
+        })
+    }
 
     /// Built-ins (unless `includeBuiltIn` is false) plus extra files. An extra rule that reuses a built-in id is
-    /// rejected with a diagnostic; a broken extra file never disables a built-in.
-    public static func load(includeBuiltIn: Bool = true, extra: [(path: String, text: String)]) -> RuleLoadResult {
-        guard includeBuiltIn else { return RuleLoader.load(files: extra) }
-        var result = builtIn
+    /// rejected with a diagnostic; a broken extra file never disables a built-in. Without `tests`, as a running
+    /// service loads them, no rule reads its embedded tests.
+    public static func load(includeBuiltIn: Bool = true, extra: [(path: String, text: String)], tests: Bool = true)
+        -> RuleLoadResult
+    {
+        let more = RuleLoader.load(files: extra, tests: tests)
+        guard includeBuiltIn else { return more }
+        var result = tests ? builtIn : loadBuiltIn(tests: false)
         var ids = Dictionary(result.rules.map { ($0.id, $0.source) }, uniquingKeysWith: { a, _ in a })
-        let more = RuleLoader.load(files: extra)
         result.diagnostics += more.diagnostics
         for rule in more.rules {
             if let existing = ids[rule.id] {

@@ -1,6 +1,6 @@
 import TriplineCore
 import TriplineJSON
-import Yams
+import TriplineRuleDocument
 
 /// A problem found while loading rules, located precisely enough to fix it.
 public struct RuleDiagnostic: Sendable, CustomStringConvertible, Equatable {
@@ -52,16 +52,20 @@ public enum RuleLoader {
     ]
 
     /// Loads several files, rejecting duplicate ids (the first definition wins, so callers list built-ins first).
-    public static func load(files: [(path: String, text: String)]) -> RuleLoadResult {
+    public static func load(files: [(path: String, text: String)], tests: Bool = true) -> RuleLoadResult {
+        combine(files.map { ($0.path, load(text: $0.text, path: $0.path, tests: tests)) })
+    }
+
+    /// The rules and diagnostics of several files in order, rejecting a rule whose id an earlier one took.
+    static func combine(_ files: [(path: String, result: RuleLoadResult)]) -> RuleLoadResult {
         var result = RuleLoadResult()
         var seen: [String: String] = [:]
-        for file in files {
-            let one = load(text: file.text, path: file.path)
+        for (path, one) in files {
             result.diagnostics += one.diagnostics
             for rule in one.rules {
                 if let first = seen[rule.id] {
                     result.diagnostics.append(RuleDiagnostic(
-                        .error, file: file.path, line: lineOf(rule.source), ruleID: rule.id,
+                        .error, file: path, line: lineOf(rule.source), ruleID: rule.id,
                         "duplicate rule id: already defined at \(first); this definition is ignored"))
                     continue
                 }
@@ -75,29 +79,46 @@ public enum RuleLoader {
     static func lineOf(_ source: String) -> Int { Int(source.split(separator: ":").last ?? "") ?? 1 }
 
     /// Loads one file (it may hold several YAML documents).
-    public static func load(text: String, path: String) -> RuleLoadResult {
-        var result = RuleLoadResult()
-        let documents: [Node]
+    public static func load(text: String, path: String, tests: Bool = true) -> RuleLoadResult {
+        let documents: [RuleNode]
         do {
-            // YamlSequence keeps a parse error in its `error` property instead of throwing it.
-            var sequence = try compose_all(yaml: text, Resolver.basic)
-            var nodes: [Node] = []
-            while let node = sequence.next() { nodes.append(node) }
-            if let error = sequence.error { throw error }
-            documents = nodes
+            documents = try RuleNode.documents(yaml: text)
         } catch {
-            result.diagnostics.append(RuleDiagnostic(.error, file: path, line: yamlErrorLine(error), "invalid YAML: \(yamlErrorProblem(error))"))
-            return result
+            return RuleLoadResult(diagnostics: [
+                RuleDiagnostic(.error, file: path, line: error.line, "invalid YAML: \(error.problem)")
+            ])
         }
-        let texts = splitDocuments(text)
+        return load(documents: documents, text: text, path: path, tests: tests)
+    }
+
+    /// Loads one file from its parsed documents; `text` is the file's YAML (each rule keeps its own document's
+    /// text for `rules show`). With `tests` false the embedded tests are not read: a running service never runs them.
+    public static func load(documents: [RuleNode], text: String, path: String, tests: Bool = true) -> RuleLoadResult {
+        var result = RuleLoadResult()
+        // One document without markers (every built-in file) is the whole text; splitting costs more than the parse.
+        let texts = documents.count == 1 && !hasDocumentMarker(text) ? [text] : splitDocuments(text)
         for (k, document) in documents.enumerated() {
-            var context = Context(path: path, diagnostics: [])
+            var context = Context(path: path, diagnostics: [], readTests: tests)
             if let rule = context.rule(from: document, text: k < texts.count ? texts[k] : text) {
                 result.rules.append(rule)
             }
             result.diagnostics += context.diagnostics
         }
         return result
+    }
+
+    /// Whether a line of `text` starts with `---`.
+    static func hasDocumentMarker(_ text: String) -> Bool {
+        var dashes = 0  // leading dashes of the current line; -1 once it has anything else
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: "\n") {
+                dashes = 0
+            } else if dashes >= 0 {
+                dashes = byte == UInt8(ascii: "-") ? dashes + 1 : -1
+                if dashes == 3 { return true }
+            }
+        }
+        return false
     }
 
     /// The text of each `---`-separated document (for `rules show`).
@@ -119,29 +140,6 @@ public enum RuleLoader {
         }
         return docs
     }
-
-    static func yamlErrorLine(_ error: Error) -> Int {
-        if let e = error as? YamlError {
-            switch e {
-            case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _):
-                return mark.line
-            default: return 1
-            }
-        }
-        return 1
-    }
-
-    static func yamlErrorProblem(_ error: Error) -> String {
-        if let e = error as? YamlError {
-            switch e {
-            case .scanner(let context, let problem, _, _), .parser(let context, let problem, _, _),
-                .composer(let context, let problem, _, _):
-                return [context?.text, problem].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ", ")
-            default: return "\(e)"
-            }
-        }
-        return "\(error)"
-    }
 }
 
 extension Character {
@@ -162,27 +160,29 @@ struct Context {
     let path: String
     var diagnostics: [RuleDiagnostic]
     var ruleID: String?
+    let readTests: Bool
 
-    init(path: String, diagnostics: [RuleDiagnostic]) {
+    init(path: String, diagnostics: [RuleDiagnostic], readTests: Bool) {
         self.path = path
         self.diagnostics = diagnostics
+        self.readTests = readTests
     }
 
-    mutating func error(_ node: Node?, _ message: String) {
-        diagnostics.append(RuleDiagnostic(.error, file: path, line: node?.mark?.line ?? 1, ruleID: ruleID, message))
+    mutating func error(_ node: RuleNode?, _ message: String) {
+        diagnostics.append(RuleDiagnostic(.error, file: path, line: node?.line ?? 1, ruleID: ruleID, message))
     }
 
-    mutating func warning(_ node: Node?, _ message: String) {
-        diagnostics.append(RuleDiagnostic(.warning, file: path, line: node?.mark?.line ?? 1, ruleID: ruleID, message))
+    mutating func warning(_ node: RuleNode?, _ message: String) {
+        diagnostics.append(RuleDiagnostic(.warning, file: path, line: node?.line ?? 1, ruleID: ruleID, message))
     }
 
-    mutating func rule(from root: Node, text: String) -> Rule? {
-        guard case .mapping(let map) = root else {
+    mutating func rule(from root: RuleNode, text: String) -> Rule? {
+        guard case .mapping(let map, _) = root else {
             error(root, "a rule file must be a mapping of keys (id, title, detection, …)")
             return nil
         }
         guard let members = members(of: map) else { return nil }
-        func value(_ key: String) -> Node? { members.first { $0.key == key }?.value }
+        func value(_ key: String) -> RuleNode? { members.first { $0.key == key }?.value }
 
         ruleID = value("id").flatMap(scalarString)
         let errorsBefore = diagnostics.filter { $0.level == .error }.count
@@ -194,8 +194,9 @@ struct Context {
         for (key, _, node) in members where !RuleLoader.sigmaKeys.contains(key) && !RuleLoader.triplineKeys.contains(key) {
             error(node, "unknown key '\(key)'")
         }
-        if let logsource = value("logsource"), case .mapping(let ls) = logsource,
-            let product = ls["product"].flatMap(scalarString), product.lowercased() != "aws"
+        if let logsource = value("logsource"), case .mapping(let ls, _) = logsource,
+            let product = ls.first(where: { $0.key.scalarText == "product" })?.value.scalarText,
+            product.lowercased() != "aws"
         {
             warning(logsource, "logsource product '\(product)' is not aws; rule skipped")
             return nil
@@ -247,7 +248,7 @@ struct Context {
         }
 
         var tests: [RuleTest] = []
-        if let t = value("tests") { tests = parseTests(t) }
+        if readTests, let t = value("tests") { tests = parseTests(t) }
 
         let errorsAfter = diagnostics.filter { $0.level == .error }.count
         guard errorsAfter == errorsBefore, let detection else { return nil }
@@ -272,7 +273,7 @@ struct Context {
             enabled: enabled,
             detection: detection,
             tests: tests,
-            source: "\(path):\(root.mark?.line ?? 1)",
+            source: "\(path):\(root.line)",
             text: text
         )
     }
@@ -280,8 +281,8 @@ struct Context {
     // MARK: Pieces
 
     /// A mapping's members with string keys; duplicate keys are errors (YAML would silently keep one).
-    mutating func members(of map: Node.Mapping) -> [(key: String, value: Node, keyNode: Node)]? {
-        var out: [(key: String, value: Node, keyNode: Node)] = []
+    mutating func members(of map: [(key: RuleNode, value: RuleNode)]) -> [(key: String, value: RuleNode, keyNode: RuleNode)]? {
+        var out: [(key: String, value: RuleNode, keyNode: RuleNode)] = []
         var seen = Set<String>()
         for (k, v) in map {
             guard let key = scalarString(k) else {
@@ -294,15 +295,12 @@ struct Context {
         return out
     }
 
-    func scalarString(_ node: Node) -> String? {
-        if case .scalar(let s) = node { return s.string }
-        return nil
-    }
+    func scalarString(_ node: RuleNode) -> String? { node.scalarText }
 
-    mutating func stringList(_ node: Node, what: String) -> [String] {
+    mutating func stringList(_ node: RuleNode, what: String) -> [String] {
         switch node {
-        case .scalar(let s): return [s.string]
-        case .sequence(let seq):
+        case .scalar(let s, _, _): return [s]
+        case .sequence(let seq, _):
             var out: [String] = []
             for item in seq {
                 if let s = scalarString(item) { out.append(s) } else { error(item, "\(what) must be a list of strings") }
@@ -314,8 +312,8 @@ struct Context {
         }
     }
 
-    mutating func parseThreshold(_ node: Node) -> Threshold? {
-        guard case .mapping(let map) = node, let members = members(of: map) else {
+    mutating func parseThreshold(_ node: RuleNode) -> Threshold? {
+        guard case .mapping(let map, _) = node, let members = members(of: map) else {
             error(node, "threshold must be a mapping {count, window, group_by}")
             return nil
         }
@@ -341,14 +339,14 @@ struct Context {
         return Threshold(count: count, window: window, groupBy: groupBy)
     }
 
-    mutating func parseRelated(_ node: Node) -> [RelatedRule] {
-        guard case .sequence(let seq) = node else {
+    mutating func parseRelated(_ node: RuleNode) -> [RelatedRule] {
+        guard case .sequence(let seq, _) = node else {
             error(node, "related must be a list of {id, type}")
             return []
         }
         var out: [RelatedRule] = []
         for item in seq {
-            guard case .mapping(let map) = item, let members = members(of: map) else {
+            guard case .mapping(let map, _) = item, let members = members(of: map) else {
                 error(item, "related entries are {id, type}")
                 continue
             }
@@ -373,15 +371,15 @@ struct Context {
         return out
     }
 
-    mutating func parseDetection(_ node: Node) -> Detection? {
-        guard case .mapping(let map) = node, let members = members(of: map) else {
+    mutating func parseDetection(_ node: RuleNode) -> Detection? {
+        guard case .mapping(let map, _) = node, let members = members(of: map) else {
             error(node, "detection must be a mapping of selections and a condition")
             return nil
         }
         var selections: [(name: String, selection: SelectionSpec)] = []
-        var selectionNodes: [String: Node] = [:]
+        var selectionNodes: [String: RuleNode] = [:]
         var conditions: [String] = []
-        var conditionNode: Node = node
+        var conditionNode: RuleNode = node
         for (key, value, keyNode) in members {
             switch key {
             case "condition":
@@ -407,17 +405,16 @@ struct Context {
         }
     }
 
-    mutating func parseSelection(_ node: Node, name: String) -> SelectionSpec? {
+    mutating func parseSelection(_ node: RuleNode, name: String) -> SelectionSpec? {
         switch node {
-        case .mapping(let map):
+        case .mapping(let map, _):
             guard let fields = fieldSpecs(map) else { return nil }
             return .fieldGroups([fields])
-        case .sequence(let seq):
-            let items = Array(seq)
+        case .sequence(let items, _):
             if items.allSatisfy({ if case .mapping = $0 { return true } else { return false } }) {
                 var groups: [[FieldSpec]] = []
                 for item in items {
-                    if case .mapping(let map) = item, let fields = fieldSpecs(map) { groups.append(fields) }
+                    if case .mapping(let map, _) = item, let fields = fieldSpecs(map) { groups.append(fields) }
                 }
                 return .fieldGroups(groups)
             }
@@ -429,20 +426,17 @@ struct Context {
         case .scalar:
             if let v = sigmaValue(node) { return .keywords([v]) }
             return nil
-        default:
-            error(node, "selection '\(name)' must be a map or a list")
-            return nil
         }
     }
 
-    mutating func fieldSpecs(_ map: Node.Mapping) -> [FieldSpec]? {
+    mutating func fieldSpecs(_ map: [(key: RuleNode, value: RuleNode)]) -> [FieldSpec]? {
         guard let members = members(of: map) else { return nil }
         var out: [FieldSpec] = []
         for (key, value, _) in members {
             var values: [SigmaValue] = []
             switch value {
             case .scalar: values = sigmaValue(value).map { [$0] } ?? []
-            case .sequence(let seq):
+            case .sequence(let seq, _):
                 for item in seq {
                     if let v = sigmaValue(item) { values.append(v) } else { error(item, "values of '\(key)' must be scalars") }
                 }
@@ -456,9 +450,9 @@ struct Context {
     }
 
     /// YAML 1.2 core-schema typing for plain scalars; quoted scalars are always strings.
-    func sigmaValue(_ node: Node) -> SigmaValue? {
-        guard case .scalar(let s) = node else { return nil }
-        switch YAMLScalar.type(s) {
+    func sigmaValue(_ node: RuleNode) -> SigmaValue? {
+        guard case .scalar(let text, let plain, _) = node else { return nil }
+        switch YAMLScalar.type(text, plain: plain) {
         case .null: return .null
         case .bool(let b): return .bool(b)
         case .number(let n): return .number(n)
@@ -466,18 +460,18 @@ struct Context {
         }
     }
 
-    mutating func parseTests(_ node: Node) -> [RuleTest] {
-        guard case .sequence(let seq) = node else {
+    mutating func parseTests(_ node: RuleNode) -> [RuleTest] {
+        guard case .sequence(let seq, _) = node else {
             error(node, "tests must be a list of {name, expect, event}")
             return []
         }
         var out: [RuleTest] = []
         for item in seq {
-            guard case .mapping(let map) = item, let members = members(of: map) else {
+            guard case .mapping(let map, _) = item, let members = members(of: map) else {
                 error(item, "a test is a mapping {name, expect, event}")
                 continue
             }
-            var name = "test at line \(item.mark?.line ?? 0)"
+            var name = "test at line \(item.line)"
             var expect: Bool?
             var event: JSONValue?
             for (key, value, keyNode) in members {
@@ -487,9 +481,9 @@ struct Context {
                     expect = scalarString(value).flatMap { Bool($0.lowercased()) }
                     if expect == nil { error(value, "expect must be true or false") }
                 case "event":
-                    if case .scalar(let s) = value {
+                    if case .scalar(let s, _, _) = value {
                         do {
-                            event = try JSONValue.parse(s.string)
+                            event = try JSONValue.parse(s)
                         } catch {
                             self.error(value, "test event is not valid JSON: \(error)")
                         }
@@ -500,7 +494,7 @@ struct Context {
                 }
             }
             if let expect, let event {
-                out.append(RuleTest(name: name, expect: expect, event: event, line: item.mark?.line ?? 0))
+                out.append(RuleTest(name: name, expect: expect, event: event, line: item.line))
             } else if expect != nil || event != nil {
                 error(item, "a test needs both expect and event")
             }
@@ -512,9 +506,8 @@ struct Context {
 enum YAMLScalar {
     enum Typed { case null, bool(Bool), number(String), string(String) }
 
-    static func type(_ s: Node.Scalar) -> Typed {
-        guard s.style == .plain || s.style == .any else { return .string(s.string) }
-        let t = s.string
+    static func type(_ t: String, plain: Bool) -> Typed {
+        guard plain else { return .string(t) }
         switch t {
         case "", "~", "null", "Null", "NULL": return .null
         case "true", "True", "TRUE": return .bool(true)
@@ -537,23 +530,17 @@ enum YAMLScalar {
     }
 
     /// YAML → JSON for test events.
-    static func json(_ node: Node) -> JSONValue {
+    static func json(_ node: RuleNode) -> JSONValue {
         switch node {
-        case .scalar(let s):
-            switch type(s) {
+        case .scalar(let text, let plain, _):
+            switch type(text, plain: plain) {
             case .null: return .null
             case .bool(let b): return .bool(b)
             case .number(let n): return .number(n)
             case .string(let t): return .string(t)
             }
-        case .sequence(let seq): return .array(seq.map(json))
-        case .mapping(let map):
-            return .object(map.map { (k, v) in
-                let key: String
-                if case .scalar(let s) = k { key = s.string } else { key = "\(k)" }
-                return (key, json(v))
-            })
-        case .alias: return .null
+        case .sequence(let items, _): return .array(items.map(json))
+        case .mapping(let members, _): return .object(members.map { ($0.key.scalarText ?? "", json($0.value)) })
         }
     }
 }

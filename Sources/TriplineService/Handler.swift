@@ -158,9 +158,9 @@ public struct TriplineHandler: Sendable {
             objects: S3ObjectSource(client: aws), lookup: CloudTrailClient(aws))
     }
 
-    /// Built-in catalog plus the `.yml`/`.yaml` files under `extraPath`, without embedded tests (``RuntimeCatalog``).
+    /// Built-in catalog plus the `.yml`/`.yaml` files under `extraPath`, without embedded tests (a function never runs them).
     public static func loadRules(extraPath: String?) throws -> RuleLoadResult {
-        guard let path = extraPath else { return RuntimeCatalog.load(extra: []) }
+        guard let path = extraPath else { return RuleCatalog.load(extra: [], tests: false) }
         var files: [(path: String, text: String)] = []
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
@@ -176,7 +176,7 @@ public struct TriplineHandler: Sendable {
         for p in paths {
             files.append((p, try String(contentsOfFile: p, encoding: .utf8)))
         }
-        return RuntimeCatalog.load(extra: files)
+        return RuleCatalog.load(extra: files, tests: false)
     }
 
     // MARK: - Dispatch

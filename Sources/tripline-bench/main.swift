@@ -153,6 +153,32 @@ func scan(_ files: [[UInt8]], engine: Engine, workers: Int) -> (records: Int, ma
     return shared.withLock { ($0.records, $0.matches) }
 }
 
+/// Process start → "ready" of the Lambda bootstrap: the time from spawning it until its first log line (written
+/// once the catalog is compiled and the handler built). Its Runtime API points at a closed port, so it exits after.
+func lambdaColdStart(_ path: String) -> Double? {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: path)
+    process.environment = [
+        "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9", "AWS_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
+    ]
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = FileHandle.nullDevice
+    let t = now()
+    do { try process.run() } catch { return nil }
+    var line: [UInt8] = []
+    while !line.contains(UInt8(ascii: "\n")) {
+        let chunk = pipe.fileHandleForReading.availableData
+        if chunk.isEmpty { break }
+        line += chunk
+    }
+    let seconds = now() - t
+    process.terminate()
+    process.waitUntilExit()
+    return String(decoding: line, as: UTF8.self).contains("\"ready\"") ? seconds : nil
+}
+
 /// Peak RSS (KiB) and wall time of a child process.
 func runChild(_ path: String, _ args: [String]) -> (seconds: Double, maxRSSKiB: Int, status: Int32, output: String) {
     let process = Process()
@@ -178,11 +204,12 @@ func fmt(_ v: Double, _ digits: Int = 0) -> String { String(format: "%.\(digits)
 let options = Options(CommandLine.arguments)
 let cores = ProcessInfo.processInfo.activeProcessorCount
 
-// Cold start ingredients: parsing the embedded YAML catalog, compiling every detection and building the index,
-// measured on first use in this process (what a Lambda pays once per container).
+// Cold start ingredients, as a service pays them once per container: reading the compiled catalog (without the
+// rules' embedded tests), compiling every detection and building the index.
 let compileStart = now()
-let fullEngine = Engine(rules: RuleCatalog.builtIn.rules)
+_ = Engine(rules: RuleCatalog.load(extra: [], tests: false).rules)
 let compileSeconds = now() - compileStart
+let fullEngine = Engine(rules: RuleCatalog.builtIn.rules)
 let catalog = RuleCatalog.builtIn.rules.filter(\.enabled)
 
 var report: [(String, JSONValue)] = [
@@ -191,7 +218,7 @@ var report: [(String, JSONValue)] = [
     ("catalog_compile_ms", .number(fmt(compileSeconds * 1000, 2))),
 ]
 print("Tripline benchmark — \(catalog.count) enabled rules, \(cores) cores, best of \(options.repeats) runs per phase")
-print("Catalog load (YAML) + compile + index: \(fmt(compileSeconds * 1000, 2)) ms")
+print("Catalog load + compile + index (as the Lambda loads it): \(fmt(compileSeconds * 1000, 2)) ms")
 
 
 /// The largest corpus of the run (at most 100,000 events), loaded into memory.
@@ -384,6 +411,14 @@ if FileManager.default.isExecutableFile(atPath: tripline), let size = options.si
     report.append(("cli_cold_start_ms", .number(fmt(probe.seconds * 1000, 1))))
 } else {
     print("\n(build the tripline product to measure the CLI end to end: swift build -c release)")
+}
+let bootstrap = "\(binDir)/tripline-lambda"
+if FileManager.default.isExecutableFile(atPath: bootstrap) {
+    let starts = (0..<max(3, options.repeats)).compactMap { _ in lambdaColdStart(bootstrap) }
+    if let best = starts.min() {
+        print("Lambda bootstrap (process start → ready, catalog compiled, handler built): \(fmt(best * 1000, 1)) ms, best of \(starts.count)")
+        report.append(("lambda_cold_start_ms", .number(fmt(best * 1000, 1))))
+    }
 }
 
 // The seed-style Python approach on the same files.
