@@ -91,8 +91,9 @@ public struct Aggregator {
         }
     }
 
+    /// Folds `f` (a raw finding, or one `DedupTally` already folded) into the alert it belongs to.
     private func merge(_ alert: inout Finding, _ f: Finding) {
-        alert.count += 1
-        alert.lastEventTime = f.eventTime
+        alert.count += f.count
+        alert.lastEventTime = f.lastEventTime
     }
 }

@@ -6,7 +6,8 @@ import TriplineCore
 /// Scans local files, folders and stdin on every core.
 ///
 /// Work is handed out file by file; each worker owns its buffers (read, gunzip, tape) and reuses them, so memory
-/// is bounded by the largest file times the number of workers, whatever the size of the corpus.
+/// for input is bounded by the largest file times the number of workers, whatever the size of the corpus. Findings
+/// are folded per dedup key as they come (`DedupTally`), so they grow with alerts, not with matching events.
 public enum LocalScanner {
     public struct Options: Sendable {
         public var workers: Int
@@ -25,7 +26,7 @@ public enum LocalScanner {
     public static var defaultWorkers: Int { ProcessInfo.processInfo.activeProcessorCount }
 
     public struct Result: Sendable {
-        /// Raw findings, one per rule per record (aggregate them for alerts).
+        /// Findings folded per dedup key and window (aggregate them for alerts).
         public var findings: [Finding]
         /// Matches of threshold rules, tallied (turn into alerts with `alerts(rules:)`).
         public var thresholds: ThresholdTally = ThresholdTally()
@@ -83,21 +84,25 @@ public enum LocalScanner {
 
         struct Shared {
             var next = 0
-            var findings: [Finding] = []
+            var findings: DedupTally
             var thresholds = ThresholdTally()
             var problems: [InputProblem] = []
             var stats = ScanStats()
         }
-        let shared = Mutex(Shared())
+        let shared = Mutex(Shared(findings: DedupTally(rules: engine.rules)))
         let workers = min(options.workers, max(1, work.count))
         let maxDecompressed = options.maxDecompressed
         let progress = options.progress
 
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
             var processor = EventProcessor(engine: engine, maxDecompressed: maxDecompressed, tallyThresholds: true)
+            var folded = DedupTally(rules: engine.rules)
             defer {
                 let tally = processor.takeTally()
-                shared.withLock { $0.thresholds.merge(tally) }
+                shared.withLock {
+                    $0.thresholds.merge(tally)
+                    $0.findings.merge(folded)
+                }
             }
             var buffer: [UInt8] = []
             while true {
@@ -120,8 +125,8 @@ public enum LocalScanner {
                     stats.failedInputs += 1
                     problems.append(InputProblem(path: path, message: "\(error)"))
                 }
+                folded.add(findings)
                 let total = shared.withLock { s -> ScanStats in
-                    s.findings += findings
                     s.problems += problems
                     s.stats.add(stats)
                     return s.stats
@@ -131,7 +136,7 @@ public enum LocalScanner {
         }
 
         var result = shared.withLock { s in
-            Result(findings: s.findings, thresholds: s.thresholds, problems: expandProblems + s.problems, stats: s.stats,
+            Result(findings: s.findings.findings(), thresholds: s.thresholds, problems: expandProblems + s.problems, stats: s.stats,
                    skippedDigests: digests)
         }
         result.stats.digests += digests.count

@@ -77,7 +77,8 @@ enum S3Scan {
                 group.addTask {
                     // Each worker owns one processor: its gunzip and parse buffers are reused object after object.
                     var processor = EventProcessor(engine: engine)
-                    var partial = Partial()
+                    var partial = Partial(findings: DedupTally(rules: engine.rules))
+                    var findings: [Finding] = []
                     while true {
                         let index = next.take()
                         guard index < items.count else { break }
@@ -86,8 +87,10 @@ enum S3Scan {
                         do {
                             let object = try await s3.getObject(bucket: location.bucket, key: key)
                             object.body.withUnsafeBufferPointer { raw in
-                                processor.process(raw, path: path, findings: &partial.findings, problems: &partial.problems, stats: &partial.stats)
+                                processor.process(raw, path: path, findings: &findings, problems: &partial.problems, stats: &partial.stats)
                             }
+                            partial.findings.add(findings)
+                            findings.removeAll(keepingCapacity: true)
                         } catch {
                             partial.stats.inputs += 1
                             partial.stats.failedInputs += 1
@@ -99,11 +102,13 @@ enum S3Scan {
             }
             return await group.reduce(into: [Partial]()) { $0.append($1) }
         }
+        var folded = DedupTally(rules: engine.rules)
         for partial in partials {
-            result.findings += partial.findings
+            folded.merge(partial.findings)
             result.problems += partial.problems
             result.stats.add(partial.stats)
         }
+        result.findings += folded.findings()
         result.problems.sort { ($0.path, $0.line ?? 0, $0.record ?? 0) < ($1.path, $1.line ?? 0, $1.record ?? 0) }
     }
 
@@ -114,7 +119,8 @@ enum S3Scan {
     }
 
     struct Partial: Sendable {
-        var findings: [Finding] = []
+        /// Folded per dedup key as objects are read, so a large bucket does not hold every matching event.
+        var findings: DedupTally
         var problems: [InputProblem] = []
         var stats = ScanStats()
     }
