@@ -18,7 +18,7 @@ struct Conformance: AsyncParsableCommand {
     @OptionGroup var rules: RuleOptions
 
     func run() async throws {
-        let (loaded, _) = rules.load()
+        let (loaded, _) = rules.load(tests: false)
         var out = Output()
         var failed = false
         if let panther { failed = try pantherReport(loaded.rules, path: panther, out: &out) || failed }

@@ -12,7 +12,8 @@ struct RuleOptions: ParsableArguments {
     var noBuiltIn = false
 
     /// Loads the rules and prints diagnostics on stderr. Returns the result and whether any error was reported.
-    func load(printDiagnostics: Bool = true) -> (RuleLoadResult, hadErrors: Bool) {
+    /// Without `tests` the rules' embedded tests are not read (for commands that only run rules).
+    func load(printDiagnostics: Bool = true, tests: Bool = true) -> (RuleLoadResult, hadErrors: Bool) {
         var files: [(path: String, text: String)] = []
         var readErrors: [RuleDiagnostic] = []
         for path in paths {
@@ -27,7 +28,7 @@ struct RuleOptions: ParsableArguments {
                 readErrors.append(RuleDiagnostic(.error, file: path, line: 1, "no such rule file or folder"))
             }
         }
-        var result = RuleCatalog.load(includeBuiltIn: !noBuiltIn, extra: files)
+        var result = RuleCatalog.load(includeBuiltIn: !noBuiltIn, extra: files, tests: tests)
         result.diagnostics = readErrors + result.diagnostics
         if printDiagnostics { for d in result.diagnostics { printError(d.description) } }
         return (result, !result.errors.isEmpty)

@@ -16,7 +16,7 @@ struct Rules: AsyncParsableCommand {
         @Flag(help: "Include disabled rules.") var all = false
 
         func run() async throws {
-            let (loaded, errors) = rules.load()
+            let (loaded, errors) = rules.load(tests: false)
             var out = Output()
             for r in loaded.rules.sorted(by: { ($0.severity, $1.id) > ($1.severity, $0.id) }) where all || r.enabled {
                 let state = r.enabled ? "" : "  (disabled)"
@@ -105,7 +105,7 @@ struct EventBridgePattern: AsyncParsableCommand {
     @OptionGroup var rules: RuleOptions
 
     func run() async throws {
-        let (loaded, errors) = rules.load()
+        let (loaded, errors) = rules.load(tests: false)
         if errors { throw ExitCode(ExitStatus.usageOrRules) }
         var out = Output()
         out.line(EventPattern.generate(loaded.rules).serialized())

@@ -45,7 +45,7 @@ struct Scan: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let (loaded, ruleErrors) = rules.load()
+        let (loaded, ruleErrors) = rules.load(tests: false)
         var selected = loaded.rules
         if !only.isEmpty {
             let unknown = only.filter { id in !selected.contains { $0.id == id } }

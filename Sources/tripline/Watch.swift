@@ -59,7 +59,7 @@ struct Watch: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let (loaded, ruleErrors) = rules.load()
+        let (loaded, ruleErrors) = rules.load(tests: false)
         if ruleErrors { throw ExitCode(ExitStatus.usageOrRules) }
         let engine = Engine(rules: loaded.rules)
         let client = aws.client()
