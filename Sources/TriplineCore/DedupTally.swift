@@ -1,16 +1,15 @@
-/// Findings folded per dedup key as a scan produces them, so a scan's memory grows with the number of alerts, not
-/// with the number of matching events.
+import TriplineJSON
+
+/// Matches of rules without a threshold, folded per dedup key as a scan finds them, so a scan's memory and work
+/// grow with the number of alerts, not with the number of matching events.
 ///
-/// Folding must give what `Aggregator` gives on every raw finding (alert windows open at the first event of a key
-/// and last the rule's dedup window), whatever order files are read in. So each key keeps every hit compactly
+/// Folding must give what `Aggregator` gives on one finding per match (alert windows open at the first event of a
+/// key and last the rule's dedup window), whatever order files are read in. So each key keeps every hit compactly
 /// (16 bytes: event time and a hash of the event id), which fixes the windows exactly once the scan is over, and
-/// full findings only for the first and the last hit of each stretch of the key's time cut in dedup-window-long
-/// pieces (aligned on the epoch). A window's alert is its first event when that event is the first of its piece
-/// (always so for a key's first alert), otherwise the last event of that piece, which lies inside the same window.
-/// Times and counts are exact either way.
-///
-/// Findings of rules it does not fold (thresholds, which `ThresholdTally` or `Aggregator` handles, and findings
-/// without a known rule) pass through untouched.
+/// events only for the first and the last hit of each stretch of the key's time cut in dedup-window-long pieces
+/// (aligned on the epoch), as JSON text: findings are built from them at the end, for the alerts only. A window's
+/// alert is its first event when that event is the first of its piece (always so for a key's first alert),
+/// otherwise the last event of that piece, which lies inside the same window. Times and counts are exact either way.
 public struct DedupTally: Sendable {
     struct Hit: Sendable, Comparable {
         var epoch: Int
@@ -18,69 +17,66 @@ public struct DedupTally: Sendable {
         static func < (a: Hit, b: Hit) -> Bool { (a.epoch, a.id) < (b.epoch, b.id) }
     }
 
-    /// The first and last hit of one piece of a key's time, with their findings.
-    struct Piece: Sendable {
-        var first: Hit
-        var firstFinding: Finding
-        var last: Hit
-        var lastFinding: Finding
+    /// An event kept to stand for an alert.
+    struct Kept: Sendable {
+        var hit: Hit
+        var event: [UInt8]
+        var input: InputRef
+    }
 
-        mutating func add(_ hit: Hit, _ finding: Finding) {
-            if hit < first {
-                first = hit
-                firstFinding = finding
-            }
-            if last < hit {
-                last = hit
-                lastFinding = finding
-            }
+    /// The first and last hit of one piece of a key's time.
+    struct Piece: Sendable {
+        var first: Kept
+        var last: Kept
+
+        mutating func add(_ kept: Kept) {
+            if kept.hit < first.hit { first = kept }
+            if last.hit < kept.hit { last = kept }
         }
     }
 
     struct Key: Sendable {
+        var rule: Int
         var hits: [Hit] = []
         var pieces: [Int: Piece] = [:]
     }
 
-    /// Dedup window (seconds) of every rule folded here, by rule id.
-    private let windows: [String: Int]
     private var keys: [String: Key] = [:]
-    private var unfolded: [Finding] = []
 
-    public init(rules: [Rule]) {
-        var windows: [String: Int] = [:]
-        for rule in rules where rule.threshold.map({ $0.count <= 1 }) ?? true {
-            windows[rule.id] = max(rule.dedupWindow, 1)
-        }
-        self.windows = windows
-    }
+    public init() {}
 
-    public mutating func add(_ finding: Finding) {
-        guard let window = windows[finding.ruleID] else {
-            unfolded.append(finding)
-            return
-        }
-        let epoch = finding.epoch ?? 0
-        let hit = Hit(epoch: epoch, id: Hashing.fnv1a(finding.eventID))
-        let piece = epoch >= 0 ? epoch / window : (epoch + 1) / window - 1
-        // Modified in place: copying a key out of the dictionary would copy its findings.
-        keys[finding.dedupKey, default: Key()].hits.append(hit)
-        if keys[finding.dedupKey]!.pieces[piece] != nil {
-            keys[finding.dedupKey]!.pieces[piece]!.add(hit, finding)
+    public var isEmpty: Bool { keys.isEmpty }
+
+    /// Events held (two per piece of time at most).
+    var keptEvents: Int { keys.values.reduce(0) { $0 + $1.pieces.values.reduce(0) { $0 + ($1.first.hit == $1.last.hit ? 1 : 2) } } }
+
+    /// Records that `rule` (engine index `index`) matched the event at `root`.
+    public mutating func record(_ index: Int, rule: borrowing Rule, view: JSONView, root: Int, input: InputRef) {
+        let (eventID, _, dedupKey) = Finding.identity(rule: rule, view: view, root: root)
+        let epoch = view.first(Finding.paths.eventTime, from: root)
+            .flatMap { view.kind($0) == .string ? view.withStringBytes($0, EventTime.epochSeconds) : nil } ?? 0
+        let hit = Hit(epoch: epoch, id: Hashing.fnv1a(eventID))
+        let piece = Self.piece(epoch, window: rule.dedupWindow)
+        // Modified in place: copying a key out of the dictionary would copy its events.
+        keys[dedupKey, default: Key(rule: index)].hits.append(hit)
+        let current = keys[dedupKey]!.pieces[piece]
+        guard current == nil || hit < current!.first.hit || current!.last.hit < hit else { return }
+        var event: [UInt8] = []
+        view.write(root, to: &event)
+        let kept = Kept(hit: hit, event: event, input: input)
+        if current == nil {
+            keys[dedupKey]!.pieces[piece] = Piece(first: kept, last: kept)
         } else {
-            keys[finding.dedupKey]!.pieces[piece] = Piece(first: hit, firstFinding: finding, last: hit, lastFinding: finding)
+            keys[dedupKey]!.pieces[piece]!.add(kept)
         }
     }
 
-    /// Full findings held (two per piece of time at most, plus those passed through).
-    var keptFindings: Int { unfolded.count + keys.values.reduce(0) { $0 + $1.pieces.values.reduce(0) { $0 + ($1.first == $1.last ? 1 : 2) } } }
-
-    public mutating func add(_ findings: [Finding]) {
-        for f in findings { add(f) }
+    static func piece(_ epoch: Int, window: Int) -> Int {
+        let w = max(window, 1)
+        return epoch >= 0 ? epoch / w : (epoch + 1) / w - 1
     }
 
     public mutating func merge(_ other: DedupTally) {
-        unfolded += other.unfolded
         for (name, theirs) in other.keys {
             guard var mine = keys.removeValue(forKey: name) else {
                 keys[name] = theirs
@@ -91,20 +87,22 @@ public struct DedupTally: Sendable {
                 if mine.pieces[index] == nil {
                     mine.pieces[index] = piece
                 } else {
-                    mine.pieces[index]!.add(piece.first, piece.firstFinding)
-                    mine.pieces[index]!.add(piece.last, piece.lastFinding)
+                    mine.pieces[index]!.add(piece.first)
+                    mine.pieces[index]!.add(piece.last)
                 }
             }
             keys[name] = mine
         }
     }
 
-    /// One finding per alert window (its `count`, first and last times set), plus the findings passed through.
-    /// `Aggregator` takes these like raw findings and gives the same alerts.
-    public func findings() -> [Finding] {
-        var out = unfolded
+    /// One finding per alert window, its `count` and first and last times set (`rules` is the rule list the
+    /// recorded indices refer to: `Engine.rules`). `Aggregator` takes these like raw findings and gives the same
+    /// alerts.
+    public func findings(rules: [Rule]) -> [Finding] {
+        var out: [Finding] = []
         for key in keys.values {
-            guard let any = key.pieces.values.first, let window = windows[any.firstFinding.ruleID] else { continue }
+            let rule = rules[key.rule]
+            let window = max(rule.dedupWindow, 1)
             // The same event seen twice counts once.
             var hits: [Hit] = []
             for h in key.hits.sorted() where hits.last != h { hits.append(h) }
@@ -113,15 +111,16 @@ public struct DedupTally: Sendable {
                 var end = start
                 while end + 1 < hits.count && hits[end + 1].epoch - hits[start].epoch < window { end += 1 }
                 let first = hits[start]
-                let index = first.epoch >= 0 ? first.epoch / window : (first.epoch + 1) / window - 1
-                guard let piece = key.pieces[index] else { break }  // unreachable: every hit's piece is kept
-                var alert = piece.first == first ? piece.firstFinding : piece.lastFinding
+                defer { start = end + 1 }
+                guard let piece = key.pieces[Self.piece(first.epoch, window: window)] else { continue }  // never
+                let kept = piece.first.hit == first ? piece.first : piece.last
+                guard let document = try? JSONDocument(parsing: kept.event, maxDepth: .max) else { continue }
+                var alert = document.withView { Finding(rule: rule, view: $0, root: 0, input: kept.input) }
                 alert.count = end - start + 1
                 alert.epoch = first.epoch
-                if piece.first != first { alert.eventTime = EventTime.iso8601(first.epoch) }
+                if kept.hit != first { alert.eventTime = EventTime.iso8601(first.epoch) }
                 if end > start { alert.lastEventTime = EventTime.iso8601(hits[end].epoch) }
                 out.append(alert)
-                start = end + 1
             }
         }
         return out

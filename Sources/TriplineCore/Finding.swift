@@ -139,17 +139,7 @@ extension Finding {
         let actor =
             text(p.arn) ?? (type == "AWSService" ? text(p.invokedBy) : nil) ?? text(p.principal) ?? text(p.userName)
             ?? text(p.invokedBy) ?? "unknown"
-        var eventID = text(p.eventID) ?? ""
-        if eventID.isEmpty {
-            // No eventID (hand-made or truncated events): identify the event by its content.
-            eventID = "content:" + Hashing.hex64(Hashing.fnv1a(JSONValue(view, root).serialized()))
-        }
-        var dedupValues: [String]
-        if rule.dedupFields.isEmpty {
-            dedupValues = [eventID]
-        } else {
-            dedupValues = rule.dedupFields.map { text($0) ?? "" }
-        }
+        let (eventID, dedupValues, dedupKey) = Finding.identity(rule: rule, view: view, root: root)
         var request: [(key: String, value: String)] = []
         let rootNode = root
         for root in [p.request, p.additional] {
@@ -179,13 +169,28 @@ extension Finding {
             userAgent: text(p.userAgent) ?? "",
             errorCode: text(p.errorCode),
             request: request,
-            dedupKey: rule.id + ":" + Hashing.hex64(Hashing.fnv1a(dedupValues.joined(separator: "\u{1F}"))),
+            dedupKey: dedupKey,
             dedupValues: dedupValues,
             input: input,
             count: 1,
             lastEventTime: eventTime,
             eventJSON: eventJSON
         )
+    }
+
+    /// The event's id and the finding's dedup values and key: what decides which alert a match belongs to.
+    public static func identity(rule: borrowing Rule, view: JSONView, root: Int)
+        -> (eventID: String, dedupValues: [String], dedupKey: String)
+    {
+        func text(_ path: JSONPath) -> String? { view.first(path, from: root).flatMap(view.scalarText) }
+        var eventID = text(paths.eventID) ?? ""
+        if eventID.isEmpty {
+            // No eventID (hand-made or truncated events): identify the event by its content.
+            eventID = "content:" + Hashing.hex64(Hashing.fnv1a(JSONValue(view, root).serialized()))
+        }
+        let dedupValues = rule.dedupFields.isEmpty ? [eventID] : rule.dedupFields.map { text($0) ?? "" }
+        let dedupKey = rule.id + ":" + Hashing.hex64(Hashing.fnv1a(dedupValues.joined(separator: "\u{1F}")))
+        return (eventID, dedupValues, dedupKey)
     }
 
     static let maxRequestLines = 16

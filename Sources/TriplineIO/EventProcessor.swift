@@ -37,16 +37,29 @@ public struct EventProcessor {
     public let tallyThresholds: Bool
     private var tally = ThresholdTally()
 
-    public init(engine: Engine, maxDecompressed: Int = 4 << 30, tallyThresholds: Bool = false) {
+    /// When set, the other rules' matches are folded per dedup key (see `DedupTally`) instead of becoming one
+    /// finding each: what a scan over history wants, where most matches fold into a few alerts. Collect them with
+    /// `takeFolded()`.
+    public let foldFindings: Bool
+    private var folded = DedupTally()
+
+    public init(engine: Engine, maxDecompressed: Int = 4 << 30, tallyThresholds: Bool = false, foldFindings: Bool = false) {
         self.engine = engine
         self.gunzip = Gunzip(maxOutput: maxDecompressed)
         self.tallyThresholds = tallyThresholds
+        self.foldFindings = foldFindings
     }
 
     /// The threshold matches tallied so far (and resets the tally).
     public mutating func takeTally() -> ThresholdTally {
         defer { tally = ThresholdTally() }
         return tally
+    }
+
+    /// The matches folded so far (and resets them).
+    public mutating func takeFolded() -> DedupTally {
+        defer { folded = DedupTally() }
+        return folded
     }
 
     /// True for paths CloudTrail uses for digest files, which hold no events.
@@ -84,16 +97,26 @@ public struct EventProcessor {
         stats.decodedBytes += p.count
         let engine = self.engine
         let tallyThresholds = self.tallyThresholds
+        let foldFindings = self.foldFindings
         var matches = 0
+        // Keep the tallies uniquely referenced while they grow.
         var tally = self.tally
-        self.tally = ThresholdTally()  // keep the tally uniquely referenced while it grows
+        self.tally = ThresholdTally()
+        var folded = self.folded
+        self.folded = DedupTally()
         let shape = engine.rules.withUnsafeBufferPointer { rules in
             extractor.extract(p, path: path, onRecord: { view, root, ref in
                 engine.evaluate(view, root: root) { r in
                     matches += 1
                     // Rules are borrowed in place: copying one copies all its strings and arrays.
-                    if tallyThresholds, let t = rules[r].threshold, t.count > 1 {
-                        tally.record(r, rule: rules[r], view: view, root: root, input: ref)
+                    if let t = rules[r].threshold, t.count > 1 {
+                        if tallyThresholds {
+                            tally.record(r, rule: rules[r], view: view, root: root, input: ref)
+                        } else {
+                            findings.append(Finding(rule: rules[r], view: view, root: root, input: ref))
+                        }
+                    } else if foldFindings {
+                        folded.record(r, rule: rules[r], view: view, root: root, input: ref)
                     } else {
                         findings.append(Finding(rule: rules[r], view: view, root: root, input: ref))
                     }
@@ -101,6 +124,7 @@ public struct EventProcessor {
             }, onProblem: { problems.append($0) })
         }
         self.tally = tally
+        self.folded = folded
         stats.records += extractor.records
         stats.matches += matches
         if shape == .digest { stats.digests += 1 }

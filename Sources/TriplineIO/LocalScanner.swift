@@ -84,24 +84,25 @@ public enum LocalScanner {
 
         struct Shared {
             var next = 0
-            var findings: DedupTally
+            var folded = DedupTally()
             var thresholds = ThresholdTally()
             var problems: [InputProblem] = []
             var stats = ScanStats()
         }
-        let shared = Mutex(Shared(findings: DedupTally(rules: engine.rules)))
+        let shared = Mutex(Shared())
         let workers = min(options.workers, max(1, work.count))
         let maxDecompressed = options.maxDecompressed
         let progress = options.progress
 
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
-            var processor = EventProcessor(engine: engine, maxDecompressed: maxDecompressed, tallyThresholds: true)
-            var folded = DedupTally(rules: engine.rules)
+            var processor = EventProcessor(
+                engine: engine, maxDecompressed: maxDecompressed, tallyThresholds: true, foldFindings: true)
             defer {
                 let tally = processor.takeTally()
+                let folded = processor.takeFolded()
                 shared.withLock {
                     $0.thresholds.merge(tally)
-                    $0.findings.merge(folded)
+                    $0.folded.merge(folded)
                 }
             }
             var buffer: [UInt8] = []
@@ -112,7 +113,7 @@ public enum LocalScanner {
                 }
                 guard index < work.count else { break }
                 let path = work[index]
-                var findings: [Finding] = []
+                var findings: [Finding] = []  // stays empty: every match is tallied
                 var problems: [InputProblem] = []
                 var stats = ScanStats()
                 do {
@@ -125,7 +126,6 @@ public enum LocalScanner {
                     stats.failedInputs += 1
                     problems.append(InputProblem(path: path, message: "\(error)"))
                 }
-                folded.add(findings)
                 let total = shared.withLock { s -> ScanStats in
                     s.problems += problems
                     s.stats.add(stats)
@@ -136,7 +136,7 @@ public enum LocalScanner {
         }
 
         var result = shared.withLock { s in
-            Result(findings: s.findings.findings(), thresholds: s.thresholds, problems: expandProblems + s.problems, stats: s.stats,
+            Result(findings: s.folded.findings(rules: engine.rules), thresholds: s.thresholds, problems: expandProblems + s.problems, stats: s.stats,
                    skippedDigests: digests)
         }
         result.stats.digests += digests.count

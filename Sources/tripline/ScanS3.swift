@@ -76,9 +76,9 @@ enum S3Scan {
             for _ in 0..<min(max(1, concurrency), max(1, work.count)) {
                 group.addTask {
                     // Each worker owns one processor: its gunzip and parse buffers are reused object after object.
-                    var processor = EventProcessor(engine: engine)
-                    var partial = Partial(findings: DedupTally(rules: engine.rules))
-                    var findings: [Finding] = []
+                    var processor = EventProcessor(engine: engine, tallyThresholds: true, foldFindings: true)
+                    var partial = Partial()
+                    var findings: [Finding] = []  // stays empty: every match is tallied
                     while true {
                         let index = next.take()
                         guard index < items.count else { break }
@@ -89,26 +89,27 @@ enum S3Scan {
                             object.body.withUnsafeBufferPointer { raw in
                                 processor.process(raw, path: path, findings: &findings, problems: &partial.problems, stats: &partial.stats)
                             }
-                            partial.findings.add(findings)
-                            findings.removeAll(keepingCapacity: true)
                         } catch {
                             partial.stats.inputs += 1
                             partial.stats.failedInputs += 1
                             partial.problems.append(InputProblem(path: path, message: "cannot read: \(describe(error))"))
                         }
                     }
+                    partial.thresholds = processor.takeTally()
+                    partial.folded = processor.takeFolded()
                     return partial
                 }
             }
             return await group.reduce(into: [Partial]()) { $0.append($1) }
         }
-        var folded = DedupTally(rules: engine.rules)
+        var folded = DedupTally()
         for partial in partials {
-            folded.merge(partial.findings)
+            folded.merge(partial.folded)
+            result.thresholds.merge(partial.thresholds)
             result.problems += partial.problems
             result.stats.add(partial.stats)
         }
-        result.findings += folded.findings()
+        result.findings += folded.findings(rules: engine.rules)
         result.problems.sort { ($0.path, $0.line ?? 0, $0.record ?? 0) < ($1.path, $1.line ?? 0, $1.record ?? 0) }
     }
 
@@ -119,8 +120,10 @@ enum S3Scan {
     }
 
     struct Partial: Sendable {
-        /// Folded per dedup key as objects are read, so a large bucket does not hold every matching event.
-        var findings: DedupTally
+        /// Matches tallied as objects are read, as in a local scan, so a large bucket does not hold every matching
+        /// event.
+        var thresholds = ThresholdTally()
+        var folded = DedupTally()
         var problems: [InputProblem] = []
         var stats = ScanStats()
     }
