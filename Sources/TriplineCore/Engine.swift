@@ -3,8 +3,10 @@ import TriplineJSON
 /// Evaluates a compiled rule set against events.
 ///
 /// Rules are indexed once by the `eventName` (or, failing that, `eventSource`) values their detection requires,
-/// so an event meets only the rules that could possibly match it plus the few rules that look at every event
-/// (root activity, access denied, suspicious user agents). Adding rules for other APIs costs an event nothing.
+/// so an event meets only the rules that could possibly match it. Rules that name no API are filed by what else
+/// they require, in CloudTrail's terms: an `errorCode` (failed calls are a few percent of a trail), or a
+/// `userIdentity.type` (`Root`, `AssumedRole`, …). Only the rest look at every event (suspicious user agents,
+/// bursts of reads). Adding rules for other APIs costs an event nothing.
 public struct Engine: Sendable {
     public let rules: [Rule]
     /// The rules' detections, side by side: the hot loop borrows them from here instead of copying them out of
@@ -12,6 +14,9 @@ public struct Engine: Sendable {
     private let detections: [Detection]
     private let byName: ByteTable
     private let bySource: ByteTable
+    /// Rules that need the event to carry an `errorCode`.
+    private let failed: [Int32]
+    private let byIdentityType: ByteTable
     private let global: [Int32]
 
     /// Builds the engine from enabled rules (disabled ones are kept out).
@@ -20,32 +25,41 @@ public struct Engine: Sendable {
         self.rules = active
         var names: [String: [Int32]] = [:]
         var sources: [String: [Int32]] = [:]
+        var failed: [Int32] = []
+        var identityTypes: [String: [Int32]] = [:]
         var global: [Int32] = []
         for (i, rule) in active.enumerated() {
             if let required = rule.detection.requiredValues(of: "eventName"), !required.isEmpty {
                 for v in required { names[v, default: []].append(Int32(i)) }
             } else if let required = rule.detection.requiredValues(of: "eventSource"), !required.isEmpty {
                 for v in required { sources[v, default: []].append(Int32(i)) }
+            } else if let required = rule.detection.requiredPatterns(of: "errorCode"), !required.isEmpty {
+                failed.append(Int32(i))  // a value pattern never matches an absent field
+            } else if let required = rule.detection.requiredValues(of: "userIdentity.type"), !required.isEmpty {
+                for v in required { identityTypes[v, default: []].append(Int32(i)) }
             } else {
                 global.append(Int32(i))
             }
         }
         byName = ByteTable(names)
         bySource = ByteTable(sources)
+        self.failed = failed
+        byIdentityType = ByteTable(identityTypes)
         self.global = global
         detections = active.map(\.detection)
     }
 
     /// How the rules were indexed (for `rules list` and the benchmark).
-    public var indexSummary: (byName: Int, bySource: Int, global: Int) {
-        let g = global.count
-        let n = Set(byName.allValues).count
-        let s = Set(bySource.allValues).count
-        return (n, s, g)
+    public var indexSummary: (byName: Int, bySource: Int, byErrorCode: Int, byIdentityType: Int, global: Int) {
+        (Set(byName.allValues).count, Set(bySource.allValues).count, failed.count,
+         Set(byIdentityType.allValues).count, global.count)
     }
 
     private static let eventNameKey = Array("eventName".utf8)
     private static let eventSourceKey = Array("eventSource".utf8)
+    private static let errorCodeKey = Array("errorCode".utf8)
+    private static let userIdentityKey = Array("userIdentity".utf8)
+    private static let typeKey = Array("type".utf8)
 
     /// Calls `onMatch(ruleIndex)` for every rule that fires on the event at node `root` of `view`.
     @inline(__always)
@@ -62,6 +76,14 @@ public struct Engine: Sendable {
             let sourceNode = Engine.eventSourceKey.withUnsafeBufferPointer { view.member(of: root, $0) }
             if let s = sourceNode, view.kind(s) == .string {
                 view.withStringBytes(s) { bySource.withRules(for: $0, run) }
+            }
+            if !failed.isEmpty, Engine.errorCodeKey.withUnsafeBufferPointer({ view.member(of: root, $0) }) != nil {
+                failed.withUnsafeBufferPointer(run)
+            }
+            if let identity = Engine.userIdentityKey.withUnsafeBufferPointer({ view.member(of: root, $0) }),
+                let t = Engine.typeKey.withUnsafeBufferPointer({ view.member(of: identity, $0) }), view.kind(t) == .string
+            {
+                view.withStringBytes(t) { byIdentityType.withRules(for: $0, run) }
             }
             global.withUnsafeBufferPointer(run)
         }

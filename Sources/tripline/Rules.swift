@@ -25,7 +25,8 @@ struct Rules: AsyncParsableCommand {
             let engine = Engine(rules: loaded.rules)
             let index = engine.indexSummary
             out.line("\(loaded.rules.count) rules (\(engine.rules.count) enabled; indexed by eventName \(index.byName), "
-                + "by eventSource \(index.bySource), evaluated on every event \(index.global))")
+                + "by eventSource \(index.bySource), by errorCode \(index.byErrorCode), by userIdentity.type "
+                + "\(index.byIdentityType), evaluated on every event \(index.global))")
             out.flush()
             if errors { throw ExitCode(ExitStatus.usageOrRules) }
         }

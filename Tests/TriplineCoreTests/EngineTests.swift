@@ -24,12 +24,23 @@ struct EngineTests {
         let byName = rule("n", "s:\n  eventName: [CreateUser, DeleteUser]\ncondition: s")
         let bySource = rule("src", "s:\n  eventSource: kms.amazonaws.com\ncondition: s")
         let orRule = rule("or", "a:\n  eventName: A\nb:\n  eventName: B\ncondition: a or b")
-        let global = rule("g", "s:\n  userIdentity.type: Root\ncondition: s")
+        let root = rule("root", "s:\n  userIdentity.type: Root\ncondition: s")
+        let denied = rule("denied", "s:\n  errorCode|startswith: AccessDenied\n  userIdentity.type: IAMUser\ncondition: s")
         let negated = rule("neg", "s:\n  eventName: A\ncondition: not s")
-        let engine = Engine(rules: [byName, bySource, orRule, global, negated])
+        let engine = Engine(rules: [byName, bySource, orRule, root, negated, denied])
         #expect(engine.indexSummary.byName == 2)
         #expect(engine.indexSummary.bySource == 1)
-        #expect(engine.indexSummary.global == 2)
+        #expect(engine.indexSummary.byErrorCode == 1)
+        #expect(engine.indexSummary.byIdentityType == 1)
+        #expect(engine.indexSummary.global == 1)
+        // Filed by identity type or error code, still case-insensitive, and only where the field is there.
+        func ids(_ json: String) -> [String] {
+            engine.matches(try! JSONDocument(parsing: Array(json.utf8))).map { engine.rules[$0].id }
+        }
+        #expect(ids(#"{"eventName":"X","userIdentity":{"type":"root"}}"#) == ["root", "neg"])
+        #expect(ids(#"{"eventName":"X","errorCode":"AccessDeniedException","userIdentity":{"type":"IAMUser"}}"#) == ["neg", "denied"])
+        #expect(ids(#"{"eventName":"X","userIdentity":{"type":"IAMUser"}}"#) == ["neg"])
+        #expect(ids(#"{"eventName":"X","errorCode":"AccessDenied","userIdentity":"Root"}"#) == ["neg"])
         // Index lookups are case-insensitive like Sigma matching.
         #expect(engine.matches(event("createuser", id: "1")).map { engine.rules[$0].id } == ["n", "neg"])
         #expect(engine.matches(event("B", id: "2")).map { engine.rules[$0].id } == ["or", "neg"])
