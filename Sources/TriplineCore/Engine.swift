@@ -5,14 +5,16 @@ import TriplineJSON
 /// Rules are indexed once by the `eventName` (or, failing that, `eventSource`) values their detection requires,
 /// so an event meets only the rules that could possibly match it. Rules that name no API are filed by what else
 /// they require, in CloudTrail's terms: an `errorCode` (failed calls are a few percent of a trail), or a
-/// `userIdentity.type` (`Root`, `AssumedRole`, …). Only the rest look at every event (suspicious user agents,
-/// bursts of reads). Adding rules for other APIs costs an event nothing.
+/// `userIdentity.type` (`Root`, `AssumedRole`, …), or failing those an `eventName` prefix (`Describe`, `List`).
+/// Only the rest look at every event (suspicious user agents). Adding rules for other APIs costs an event nothing.
 public struct Engine: Sendable {
     public let rules: [Rule]
     /// The rules' detections, side by side: the hot loop borrows them from here instead of copying them out of
     /// each `Rule`.
     private let detections: [Detection]
     private let byName: ByteTable
+    /// Rules with the `eventName` prefixes (lowercased) one of which they require.
+    private let byNamePrefix: [(rule: Int32, prefixes: [[UInt8]])]
     private let bySource: ByteTable
     /// Rules that need the event to carry an `errorCode`.
     private let failed: [Int32]
@@ -24,6 +26,7 @@ public struct Engine: Sendable {
         let active = rules.filter(\.enabled)
         self.rules = active
         var names: [String: [Int32]] = [:]
+        var namePrefixes: [(rule: Int32, prefixes: [[UInt8]])] = []
         var sources: [String: [Int32]] = [:]
         var failed: [Int32] = []
         var identityTypes: [String: [Int32]] = [:]
@@ -37,11 +40,17 @@ public struct Engine: Sendable {
                 failed.append(Int32(i))  // a value pattern never matches an absent field
             } else if let required = rule.detection.requiredValues(of: "userIdentity.type"), !required.isEmpty {
                 for v in required { identityTypes[v, default: []].append(Int32(i)) }
+            } else if let required = rule.detection.requiredPatterns(of: "eventName"), !required.isEmpty,
+                required.allSatisfy({ $0.shape == .prefix || $0.shape == .exact })
+            {
+                // A case-insensitive prefix test passes whatever the rule's own (possibly cased) test passes.
+                namePrefixes.append((Int32(i), required.map { $0.literal.map(asciiLower) }))
             } else {
                 global.append(Int32(i))
             }
         }
         byName = ByteTable(names)
+        byNamePrefix = namePrefixes
         bySource = ByteTable(sources)
         self.failed = failed
         byIdentityType = ByteTable(identityTypes)
@@ -51,7 +60,7 @@ public struct Engine: Sendable {
 
     /// How the rules were indexed (for `rules list` and the benchmark).
     public var indexSummary: (byName: Int, bySource: Int, byErrorCode: Int, byIdentityType: Int, global: Int) {
-        (Set(byName.allValues).count, Set(bySource.allValues).count, failed.count,
+        (Set(byName.allValues).count + byNamePrefix.count, Set(bySource.allValues).count, failed.count,
          Set(byIdentityType.allValues).count, global.count)
     }
 
@@ -71,7 +80,13 @@ public struct Engine: Sendable {
             }
             let nameNode = Engine.eventNameKey.withUnsafeBufferPointer { view.member(of: root, $0) }
             if let n = nameNode, view.kind(n) == .string {
-                view.withStringBytes(n) { byName.withRules(for: $0, run) }
+                view.withStringBytes(n) { name in
+                    byName.withRules(for: name, run)
+                    for (rule, prefixes) in byNamePrefix
+                    where prefixes.contains(where: { Engine.hasPrefix(name, $0) }) && detections[Int(rule)].matches(view, root: root) {
+                        onMatch(Int(rule))
+                    }
+                }
             }
             let sourceNode = Engine.eventSourceKey.withUnsafeBufferPointer { view.member(of: root, $0) }
             if let s = sourceNode, view.kind(s) == .string {
@@ -87,6 +102,14 @@ public struct Engine: Sendable {
             }
             global.withUnsafeBufferPointer(run)
         }
+    }
+
+    /// Whether `name` starts with `prefix` (lowercase), ASCII case-insensitively.
+    @inline(__always)
+    static func hasPrefix(_ name: UnsafeBufferPointer<UInt8>, _ prefix: [UInt8]) -> Bool {
+        guard name.count >= prefix.count else { return false }
+        for k in 0..<prefix.count where asciiLower(name[k]) != prefix[k] { return false }
+        return true
     }
 
     /// The indices of the rules that fire, in rule order.
