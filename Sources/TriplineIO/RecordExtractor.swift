@@ -292,6 +292,14 @@ public struct RecordExtractor {
     private static let envelopeKeys: [[UInt8]] = ["Records", "logFiles", "detail-type", "Events", "CloudTrailEvent"].map { Array($0.utf8) }
     /// Bit n set when some envelope key is n bytes long: most keys are ruled out by their length alone.
     private static let envelopeKeyLengths: UInt64 = envelopeKeys.reduce(0) { $0 | 1 << UInt64($1.count) }
+    /// The first byte of the envelope key of each length (they differ in length): the record keys that share a
+    /// length with one (`eventID`, `eventSource`, `sourceIPAddress`, …) are ruled out by it.
+    private static let envelopeKeyFirstBytes: [UInt8] = {
+        var table = [UInt8](repeating: 0, count: 64)
+        for key in envelopeKeys { table[key.count] = key[0] }
+        precondition(Set(envelopeKeys.map(\.count)).count == envelopeKeys.count, "envelope keys must differ in length")
+        return table
+    }()
 
     /// Whether object `r` has a key that `classify` treats specially (log, digest, EventBridge, LookupEvents).
     private static func hasEnvelopeKey(_ view: JSONView, _ r: Int) -> Bool {
@@ -300,7 +308,9 @@ public struct RecordExtractor {
             let node = view.nodes[k]
             let length = Int(node.b &- node.a)
             // An escaped key is never shorter than its text, so only unescaped keys can be ruled out by length.
-            if !node.isEscaped && (length >= 64 || RecordExtractor.envelopeKeyLengths & (1 << UInt64(length)) == 0) {
+            if !node.isEscaped && (length >= 64 || RecordExtractor.envelopeKeyLengths & (1 << UInt64(length)) == 0
+                || view.bytes[Int(node.a)] != RecordExtractor.envelopeKeyFirstBytes[length])
+            {
                 return true
             }
             for key in envelopeKeys where key.withUnsafeBufferPointer({ view.keyEquals(k, $0) }) {
