@@ -137,7 +137,17 @@ struct Scan: AsyncParsableCommand {
             ("findings", .number(alerts.count)),
             ("by_severity", .object(bySeverity(alerts).map { ($0.0.description, JSONValue.number($0.1)) })),
             ("seconds", .number(String(format: "%.3f", elapsed))),
-        ])
+        ] + (peakMemoryMiB().map { [("peak_rss_mib", JSONValue.number($0))] } ?? []))
+    }
+
+    /// This process's peak resident memory so far (Linux `VmHWM`), for capacity planning and the benchmark: a
+    /// parent measuring its child from outside would count its own memory too, which the child had until exec.
+    static func peakMemoryMiB() -> Int? {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+            let kib = Int(line.dropFirst(6).trimmingCharacters(in: .whitespaces).split(separator: " ").first ?? "")
+        else { return nil }
+        return kib / 1024
     }
 }
 
