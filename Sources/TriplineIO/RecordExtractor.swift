@@ -48,6 +48,8 @@ public struct RecordExtractor {
     private var parser: JSONParser
     private var innerParser: JSONParser
     private var scratch: [UInt8] = []
+    /// The member index of the record being handed out (`JSONView.indexingMembers`), reused record after record.
+    private var memberSlots = [Int32](repeating: -1, count: JSONView.memberSlotCount)
     /// Records whose eventTime is absent are still evaluated; this counts what was handed out.
     public private(set) var records = 0
 
@@ -240,13 +242,16 @@ public struct RecordExtractor {
                                    record: index, line: line))
             return .event
         }
-        // Plain CloudTrail records (nearly everything) carry none of the keys that mark a container or envelope:
-        // one pass over the keys settles it, instead of a lookup per kind of envelope.
-        if !RecordExtractor.hasEnvelopeKey(view, r) {
+        // Plain CloudTrail records (nearly everything) carry none of the keys that mark a container or envelope.
+        // Their members are indexed once; the envelope check and everything downstream look keys up through it.
+        let plain = memberSlots.withUnsafeMutableBufferPointer { slots -> Bool in
+            let indexed = view.indexingMembers(of: r, slots: slots)
+            guard !RecordExtractor.hasEnvelopeKey(indexed, r) else { return false }
             records += 1
-            onRecord(view, r, InputRef(path: path, record: index, line: line))
-            return .event
+            onRecord(indexed, r, InputRef(path: path, record: index, line: line))
+            return true
         }
+        if plain { return .event }
         // A whole CloudTrail log parsed in one piece (Records not the first key).
         if let recordsNode = view.member(of: r, "Records"), view.kind(recordsNode) == .array {
             view.forEachElement(of: recordsNode) { e in
@@ -288,38 +293,11 @@ public struct RecordExtractor {
         return .event
     }
 
-
     private static let envelopeKeys: [[UInt8]] = ["Records", "logFiles", "detail-type", "Events", "CloudTrailEvent"].map { Array($0.utf8) }
-    /// Bit n set when some envelope key is n bytes long: most keys are ruled out by their length alone.
-    private static let envelopeKeyLengths: UInt64 = envelopeKeys.reduce(0) { $0 | 1 << UInt64($1.count) }
-    /// The first byte of the envelope key of each length (they differ in length): the record keys that share a
-    /// length with one (`eventID`, `eventSource`, `sourceIPAddress`, …) are ruled out by it.
-    private static let envelopeKeyFirstBytes: [UInt8] = {
-        var table = [UInt8](repeating: 0, count: 64)
-        for key in envelopeKeys { table[key.count] = key[0] }
-        precondition(Set(envelopeKeys.map(\.count)).count == envelopeKeys.count, "envelope keys must differ in length")
-        return table
-    }()
 
     /// Whether object `r` has a key that `classify` treats specially (log, digest, EventBridge, LookupEvents).
     private static func hasEnvelopeKey(_ view: JSONView, _ r: Int) -> Bool {
-        var found = false
-        view.forEachMember(of: r) { k, _ in
-            let node = view.nodes[k]
-            let length = Int(node.b &- node.a)
-            // An escaped key is never shorter than its text, so only unescaped keys can be ruled out by length.
-            if !node.isEscaped && (length >= 64 || RecordExtractor.envelopeKeyLengths & (1 << UInt64(length)) == 0
-                || view.bytes[Int(node.a)] != RecordExtractor.envelopeKeyFirstBytes[length])
-            {
-                return true
-            }
-            for key in envelopeKeys where key.withUnsafeBufferPointer({ view.keyEquals(k, $0) }) {
-                found = true
-                return false
-            }
-            return true
-        }
-        return found
+        envelopeKeys.contains { key in key.withUnsafeBufferPointer { view.member(of: r, $0) != nil } }
     }
 
     /// One `LookupEvents` entry: its `CloudTrailEvent` string is a whole record, parsed on its own tape.

@@ -5,10 +5,61 @@
 public struct JSONView {
     public let bytes: UnsafeBufferPointer<UInt8>
     public let nodes: UnsafeBufferPointer<JSONNode>
+    /// The object whose members `memberSlots` index (see `indexingMembers`), or -1.
+    @usableFromInline var indexedObject: Int = -1
+    @usableFromInline var memberSlots: UnsafePointer<Int32>?
 
     @inlinable public init(bytes: UnsafeBufferPointer<UInt8>, nodes: UnsafeBufferPointer<JSONNode>) {
         self.bytes = bytes
         self.nodes = nodes
+    }
+
+    /// Slots a member index needs (`indexingMembers`); it indexes objects of up to half as many keys.
+    public static let memberSlotCount = 64
+
+    /// This view, with the members of object `i` found through a small hash table in `slots` instead of a scan
+    /// of the keys. An event's top-level object is looked into a dozen times or more (by the rule index, rules,
+    /// thresholds), mostly for keys near its end or absent (`errorCode`): one pass to index it costs about one
+    /// such scan. Objects with escaped or too many keys are left unindexed. `slots` must outlive the view.
+    public func indexingMembers(of i: Int, slots: UnsafeMutableBufferPointer<Int32>) -> JSONView {
+        guard nodes[i].kind == .object, slots.count == JSONView.memberSlotCount else { return self }
+        slots.update(repeating: -1)
+        var indexed = true
+        var count = 0
+        forEachMember(of: i) { k, _ in
+            let n = nodes[k]
+            count += 1
+            guard !n.isEscaped, count <= JSONView.memberSlotCount / 2 else {
+                indexed = false
+                return false
+            }
+            let key = UnsafeBufferPointer(rebasing: bytes[Int(n.a)..<Int(n.b)])
+            var s = JSONView.slot(key)
+            while slots[s] >= 0 {
+                if keyEquals(Int(slots[s]), key) { return true }  // a repeated key: the first one stands, as in a scan
+                s = (s &+ 1) & (JSONView.memberSlotCount - 1)
+            }
+            slots[s] = Int32(k)
+            return true
+        }
+        guard indexed else { return self }
+        var view = self
+        view.indexedObject = i
+        view.memberSlots = UnsafePointer(slots.baseAddress!)
+        return view
+    }
+
+    /// A key's first slot: from its length and first, middle and last bytes.
+    @inlinable @inline(__always)
+    static func slot(_ key: UnsafeBufferPointer<UInt8>) -> Int {
+        let n = key.count
+        guard n > 0 else { return 0 }
+        var h = UInt32(truncatingIfNeeded: n) &* 0x9E37_79B1
+        h ^= UInt32(key[0]) &* 0x85EB_CA6B
+        h ^= UInt32(key[n &- 1]) &* 0xC2B2_AE35
+        h ^= UInt32(key[n >> 1]) &* 0x27D4_EB2F
+        h ^= h >> 15
+        return Int(h) & (memberSlotCount - 1)
     }
 
     /// Index of the root value.
@@ -47,6 +98,15 @@ public struct JSONView {
 
     /// The value of member `key` of object `i`, compared byte for byte (keys are case-sensitive in JSON).
     @inlinable public func member(of i: Int, _ key: UnsafeBufferPointer<UInt8>) -> Int? {
+        if i == indexedObject, let slots = memberSlots {
+            var s = JSONView.slot(key)
+            while true {
+                let k = Int(slots[s])
+                if k < 0 { return nil }
+                if keyEquals(k, key) { return k + 1 }
+                s = (s &+ 1) & (JSONView.memberSlotCount - 1)
+            }
+        }
         guard nodes[i].kind == .object else { return nil }
         var k = i + 1
         let end = Int(nodes[i].b)
