@@ -11,11 +11,7 @@ import TriplineJSON
 /// alert is its first event when that event is the first of its piece (always so for a key's first alert),
 /// otherwise the last event of that piece, which lies inside the same window. Times and counts are exact either way.
 public struct DedupTally: Sendable {
-    struct Hit: Sendable, Comparable {
-        var epoch: Int
-        var id: UInt64
-        static func < (a: Hit, b: Hit) -> Bool { (a.epoch, a.id) < (b.epoch, b.id) }
-    }
+    typealias Hit = TallyHit
 
     /// An event kept to stand for an alert.
     struct Kept: Sendable {

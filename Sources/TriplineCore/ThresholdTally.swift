@@ -13,11 +13,7 @@ public struct ThresholdTally: Sendable {
         var group: UInt64
     }
 
-    struct Hit: Sendable, Comparable {
-        var epoch: Int
-        var id: UInt64
-        static func < (a: Hit, b: Hit) -> Bool { (a.epoch, a.id) < (b.epoch, b.id) }
-    }
+    typealias Hit = TallyHit
 
     struct Group: Sendable {
         var hits: [Hit] = []
@@ -131,4 +127,12 @@ public struct ThresholdTally: Sendable {
         }
         return out
     }
+}
+
+/// One match as the tallies keep it: the event's time and a hash of its id (16 bytes). Equal hits are the same
+/// event seen twice; sorted hits give a group's windows.
+struct TallyHit: Sendable, Comparable {
+    var epoch: Int
+    var id: UInt64
+    static func < (a: TallyHit, b: TallyHit) -> Bool { (a.epoch, a.id) < (b.epoch, b.id) }
 }

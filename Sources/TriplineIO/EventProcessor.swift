@@ -109,13 +109,10 @@ public struct EventProcessor {
                 engine.evaluate(view, root: root) { r in
                     matches += 1
                     // Rules are borrowed in place: copying one copies all its strings and arrays.
-                    if let t = rules[r].threshold, t.count > 1 {
-                        if tallyThresholds {
-                            tally.record(r, rule: rules[r], view: view, root: root, input: ref)
-                        } else {
-                            findings.append(Finding(rule: rules[r], view: view, root: root, input: ref))
-                        }
-                    } else if foldFindings {
+                    let counted = (rules[r].threshold?.count ?? 0) > 1
+                    if counted && tallyThresholds {
+                        tally.record(r, rule: rules[r], view: view, root: root, input: ref)
+                    } else if !counted && foldFindings {
                         folded.record(r, rule: rules[r], view: view, root: root, input: ref)
                     } else {
                         findings.append(Finding(rule: rules[r], view: view, root: root, input: ref))
