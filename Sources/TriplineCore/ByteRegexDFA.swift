@@ -14,10 +14,14 @@ struct ByteRegexDFA: Sendable {
     /// Transition targets below zero: the search is decided.
     static let accept: Int32 = -1
     static let reject: Int32 = -2
+    /// A byte outside printable ASCII: the DFA cannot answer for this value.
+    static let unknown: Int32 = -3
 
     private let classOf: [UInt8]
     private let classCount: Int
-    /// `table[state * classCount + class]`: the next state, `accept` or `reject`.
+    /// `table[row + class]`, where a state's row starts at `state * classCount`: the next state's row, `accept`,
+    /// `reject` or `unknown` (every byte outside printable ASCII has a class of its own that leads there, so the
+    /// input is checked by the same lookup that matches it).
     private let table: [Int32]
     private let acceptsAtEnd: [Bool]
     /// The pattern matches the empty string at offset 0: every input matches.
@@ -42,8 +46,13 @@ struct ByteRegexDFA: Sendable {
             }
             classCount = next
         }
-        var representative = [UInt8](repeating: 0, count: classCount)
-        for b in (0..<256).reversed() { representative[Int(classOf[b])] = UInt8(b) }
+        // Bytes outside printable ASCII get a class of their own (the last), whatever the program tests.
+        for b in 0..<256 where !ByteRegex.isPrintable(UInt8(b)) { classOf[b] = UInt8(truncatingIfNeeded: classCount) }
+        let outside = classCount
+        classCount += 1
+        guard classCount <= 256 else { return nil }
+        var representative = [UInt8](repeating: 0x20, count: classCount)
+        for b in (0..<256).reversed() where ByteRegex.isPrintable(UInt8(b)) { representative[Int(classOf[b])] = UInt8(b) }
 
         var closure = Closure(program: program)
         let start = closure.run(seeds: [0], atStart: true, atEnd: false)
@@ -76,6 +85,10 @@ struct ByteRegexDFA: Sendable {
             acceptsAtEnd.append(
                 !pending.isEmpty && closure.run(seeds: pending, atStart: state.isStart, atEnd: true).matched)
             for c in 0..<classCount {
+                if c == outside {
+                    table.append(ByteRegexDFA.unknown)
+                    continue
+                }
                 let byte = representative[c]
                 var seeds: [Int32] = []
                 for pc in state.threads {
@@ -101,7 +114,9 @@ struct ByteRegexDFA: Sendable {
             }
             s += 1
         }
-        self.table = table
+        // Targets as row offsets: one lookup per byte, no multiplication.
+        let classes = Int32(classCount)
+        self.table = table.map { $0 >= 0 ? $0 * classes : $0 }
         self.acceptsAtEnd = acceptsAtEnd
     }
 
@@ -114,21 +129,19 @@ struct ByteRegexDFA: Sendable {
         if alwaysMatches { return true }
         return table.withUnsafeBufferPointer { table in
             classOf.withUnsafeBufferPointer { classOf in
-                var state = 0
+                var row = 0
                 var i = 0
                 let n = s.count
                 while i < n {
-                    let b = s[i]
-                    if !ByteRegex.isPrintable(b) { return nil }
-                    let next = table[state &* classCount &+ Int(classOf[Int(b)])]
+                    let next = table[row &+ Int(classOf[Int(s[i])])]
                     if next < 0 {
-                        if i + 1 < n && !ByteRegex.isPrintable(s[i + 1]) { return nil }
+                        if next == ByteRegexDFA.unknown || i + 1 < n && !ByteRegex.isPrintable(s[i + 1]) { return nil }
                         return next == ByteRegexDFA.accept
                     }
-                    state = Int(next)
+                    row = Int(next)
                     i += 1
                 }
-                return acceptsAtEnd[state]
+                return acceptsAtEnd[row / classCount]
             }
         }
     }
