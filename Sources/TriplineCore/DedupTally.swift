@@ -46,13 +46,14 @@ public struct DedupTally: Sendable {
     /// Events held (two per piece of time at most).
     var keptEvents: Int { keys.values.reduce(0) { $0 + $1.pieces.values.reduce(0) { $0 + ($1.first.hit == $1.last.hit ? 1 : 2) } } }
 
-    /// Records that `rule` (engine index `index`) matched the event at `root`.
-    public mutating func record(_ index: Int, rule: borrowing Rule, view: JSONView, root: Int, input: InputRef) {
-        let (eventID, _, dedupKey) = Finding.identity(rule: rule, view: view, root: root)
+    /// Records that rule `index` of `rules` (the engine's list) matched the event at `root` (the list rather than
+    /// the rule: see `ThresholdTally.record`).
+    public mutating func record(_ index: Int, of rules: [Rule], view: JSONView, root: Int, input: InputRef) {
+        let (eventID, _, dedupKey) = Finding.identity(rule: rules[index], view: view, root: root)
         let epoch = view.first(Finding.paths.eventTime, from: root)
             .flatMap { view.kind($0) == .string ? view.withStringBytes($0, EventTime.epochSeconds) : nil } ?? 0
         let hit = Hit(epoch: epoch, id: Hashing.fnv1a(eventID))
-        let piece = Self.piece(epoch, window: rule.dedupWindow)
+        let piece = Self.piece(epoch, window: rules[index].dedupWindow)
         // Modified in place: copying a key out of the dictionary would copy its events.
         keys[dedupKey, default: Key(rule: index)].hits.append(hit)
         let current = keys[dedupKey]!.pieces[piece]

@@ -37,9 +37,10 @@ public struct ThresholdTally: Sendable {
     private static let eventTime = JSONPath("eventTime")
     private static let eventID = JSONPath("eventID")
 
-    /// Records that `rule` (engine index `index`) matched the event at `root`.
-    public mutating func record(_ index: Int, rule: borrowing Rule, view: JSONView, root: Int, input: InputRef) {
-        guard let threshold = rule.threshold else { return }
+    /// Records that rule `index` of `rules` (the engine's list) matched the event at `root`. The list rather than
+    /// the rule: a rule passed into a mutating method is copied whole (every string and array retained) per match.
+    public mutating func record(_ index: Int, of rules: [Rule], view: JSONView, root: Int, input: InputRef) {
+        guard let threshold = rules[index].threshold else { return }
         var group: UInt64 = 0xcbf2_9ce4_8422_2325
         for path in threshold.groupBy {
             if let v = view.first(path, from: root) {

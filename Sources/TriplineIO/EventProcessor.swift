@@ -43,8 +43,12 @@ public struct EventProcessor {
     public let foldFindings: Bool
     private var folded = DedupTally()
 
+    /// Per engine rule: whether it counts events toward a threshold (decided once, not per match).
+    private let counted: [Bool]
+
     public init(engine: Engine, maxDecompressed: Int = 4 << 30, tallyThresholds: Bool = false, foldFindings: Bool = false) {
         self.engine = engine
+        self.counted = engine.rules.map { ($0.threshold?.count ?? 0) > 1 }
         self.gunzip = Gunzip(maxOutput: maxDecompressed)
         self.tallyThresholds = tallyThresholds
         self.foldFindings = foldFindings
@@ -98,22 +102,22 @@ public struct EventProcessor {
         let engine = self.engine
         let tallyThresholds = self.tallyThresholds
         let foldFindings = self.foldFindings
+        let counted = self.counted
         var matches = 0
         // Keep the tallies uniquely referenced while they grow.
         var tally = self.tally
         self.tally = ThresholdTally()
         var folded = self.folded
         self.folded = DedupTally()
-        let shape = engine.rules.withUnsafeBufferPointer { rules in
+        let rules = engine.rules
+        let shape = counted.withUnsafeBufferPointer { counted in
             extractor.extract(p, path: path, onRecord: { view, root, ref in
                 engine.evaluate(view, root: root) { r in
                     matches += 1
-                    // Rules are borrowed in place: copying one copies all its strings and arrays.
-                    let counted = (rules[r].threshold?.count ?? 0) > 1
-                    if counted && tallyThresholds {
-                        tally.record(r, rule: rules[r], view: view, root: root, input: ref)
-                    } else if !counted && foldFindings {
-                        folded.record(r, rule: rules[r], view: view, root: root, input: ref)
+                    if counted[r] && tallyThresholds {
+                        tally.record(r, of: rules, view: view, root: root, input: ref)
+                    } else if !counted[r] && foldFindings {
+                        folded.record(r, of: rules, view: view, root: root, input: ref)
                     } else {
                         findings.append(Finding(rule: rules[r], view: view, root: root, input: ref))
                     }

@@ -41,7 +41,7 @@ struct DedupTallyTests {
         for k in shuffled.indices.reversed() { shuffled.swapAt(k, rand.next(k + 1)) }
         var tallies = [DedupTally(), DedupTally(), DedupTally()]
         for (k, (d, ref)) in shuffled.enumerated() {
-            d.withView { tallies[k % 3].record(0, rule: rule, view: $0, root: 0, input: ref) }
+            d.withView { tallies[k % 3].record(0, of: [rule], view: $0, root: 0, input: ref) }
         }
         var merged = tallies[0]
         merged.merge(tallies[1])
@@ -72,7 +72,7 @@ struct DedupTallyTests {
         var tally = DedupTally()
         for k in 0..<1000 {
             Self.event("e\(k)", epoch: 1_740_830_400 + k, user: "bob").withView {
-                tally.record(0, rule: rule, view: $0, root: 0, input: InputRef(path: "p", record: k))
+                tally.record(0, of: [rule], view: $0, root: 0, input: InputRef(path: "p", record: k))
             }
         }
         #expect(tally.keptEvents == 2)

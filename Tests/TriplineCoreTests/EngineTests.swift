@@ -240,8 +240,8 @@ struct ThresholdTallyTests {
         var other = ThresholdTally()
         for (k, d) in burst.enumerated() {
             d.withView { view in
-                if k % 2 == 0 { tally.record(0, rule: r, view: view, root: 0, input: InputRef(path: "p", record: k)) }
-                else { other.record(0, rule: r, view: view, root: 0, input: InputRef(path: "p", record: k)) }
+                if k % 2 == 0 { tally.record(0, of: [r], view: view, root: 0, input: InputRef(path: "p", record: k)) }
+                else { other.record(0, of: [r], view: view, root: 0, input: InputRef(path: "p", record: k)) }
             }
         }
         tally.merge(other)
