@@ -13,11 +13,10 @@ import TriplineJSON
 public struct DedupTally: Sendable {
     typealias Hit = TallyHit
 
-    /// An event kept to stand for an alert.
+    /// An event kept to stand for an alert, with its hit.
     struct Kept: Sendable {
         var hit: Hit
-        var event: [UInt8]
-        var input: InputRef
+        var event: KeptEvent
     }
 
     /// The first and last hit of one piece of a key's time.
@@ -50,17 +49,14 @@ public struct DedupTally: Sendable {
     /// the rule: see `ThresholdTally.record`).
     public mutating func record(_ index: Int, of rules: [Rule], view: JSONView, root: Int, input: InputRef) {
         let (eventID, _, dedupKey) = Finding.identity(rule: rules[index], view: view, root: root)
-        let epoch = view.first(Finding.paths.eventTime, from: root)
-            .flatMap { view.kind($0) == .string ? view.withStringBytes($0, EventTime.epochSeconds) : nil } ?? 0
+        let epoch = TallyHit.epoch(view, root)
         let hit = Hit(epoch: epoch, id: Hashing.fnv1a(eventID))
         let piece = Self.piece(epoch, window: rules[index].dedupWindow)
         // Modified in place: copying a key out of the dictionary would copy its events.
         keys[dedupKey, default: Key(rule: index)].hits.append(hit)
         let current = keys[dedupKey]!.pieces[piece]
         guard current == nil || hit < current!.first.hit || current!.last.hit < hit else { return }
-        var event: [UInt8] = []
-        view.write(root, to: &event)
-        let kept = Kept(hit: hit, event: event, input: input)
+        let kept = Kept(hit: hit, event: KeptEvent(view, root, input: input))
         if current == nil {
             keys[dedupKey]!.pieces[piece] = Piece(first: kept, last: kept)
         } else {
@@ -100,9 +96,7 @@ public struct DedupTally: Sendable {
         for key in keys.values {
             let rule = rules[key.rule]
             let window = max(rule.dedupWindow, 1)
-            // The same event seen twice counts once.
-            var hits: [Hit] = []
-            for h in key.hits.sorted() where hits.last != h { hits.append(h) }
+            let hits = TallyHit.distinct(key.hits)
             var start = 0
             while start < hits.count {
                 var end = start
@@ -111,8 +105,7 @@ public struct DedupTally: Sendable {
                 defer { start = end + 1 }
                 guard let piece = key.pieces[Self.piece(first.epoch, window: window)] else { continue }  // never
                 let kept = piece.first.hit == first ? piece.first : piece.last
-                guard let document = try? JSONDocument(parsing: kept.event, maxDepth: .max) else { continue }
-                var alert = document.withView { Finding(rule: rule, view: $0, root: 0, input: kept.input) }
+                guard var alert = kept.event.finding(for: rule) else { continue }
                 alert.count = end - start + 1
                 alert.epoch = first.epoch
                 if kept.hit != first { alert.eventTime = EventTime.iso8601(first.epoch) }

@@ -17,15 +17,10 @@ public struct ThresholdTally: Sendable {
 
     struct Group: Sendable {
         var hits: [Hit] = []
-        var representative: Representative?
+        /// The group's earliest event so far: it changes many times in a scan, and only the last one becomes a
+        /// finding (in `alerts`).
+        var representative: KeptEvent?
         var representativeHit: Hit?
-    }
-
-    /// The event that stands for a group, kept as JSON text: a group's earliest event changes many times in a
-    /// scan, and only the last one becomes a finding (in `alerts`).
-    struct Representative: Sendable {
-        var event: [UInt8]
-        var input: InputRef
     }
 
     private var groups: [Key: Group] = [:]
@@ -34,8 +29,6 @@ public struct ThresholdTally: Sendable {
 
     public var isEmpty: Bool { groups.isEmpty }
 
-    private static let eventTime = JSONPath("eventTime")
-    private static let eventID = JSONPath("eventID")
 
     /// Records that rule `index` of `rules` (the engine's list) matched the event at `root`. The list rather than
     /// the rule: a rule passed into a mutating method is copied whole (every string and array retained) per match.
@@ -54,18 +47,15 @@ public struct ThresholdTally: Sendable {
             }
             group = (group ^ 0x1F) &* 0x100_0000_01b3  // field separator
         }
-        let epoch = view.first(ThresholdTally.eventTime, from: root)
-            .flatMap { view.kind($0) == .string ? view.withStringBytes($0, EventTime.epochSeconds) : nil } ?? 0
-        let id = view.first(ThresholdTally.eventID, from: root)
+        let epoch = TallyHit.epoch(view, root)
+        let id = view.first(Finding.paths.eventID, from: root)
             .map { view.kind($0) == .string ? view.withStringBytes($0) { Hashing.fnv1a($0) } : Hashing.fnv1a(view.rawBytes($0)) }
             ?? Hashing.fnv1a(JSONValue(view, root).serialized())
         let hit = Hit(epoch: epoch, id: id)
         let key = Key(rule: Int32(index), group: group)
         // The group is modified in place: copying it out of the dictionary would copy its finding.
         if Self.add(hit, to: &groups[key, default: Group()]) {
-            var event: [UInt8] = []
-            view.write(root, to: &event)
-            groups[key]?.representative = Representative(event: event, input: input)
+            groups[key]?.representative = KeptEvent(view, root, input: input)
         }
     }
 
@@ -95,13 +85,10 @@ public struct ThresholdTally: Sendable {
         var out: [Finding] = []
         for (key, group) in groups {
             let rule = rules[Int(key.rule)]
-            guard let threshold = rule.threshold, let kept = group.representative,
-                let document = try? JSONDocument(parsing: kept.event, maxDepth: .max)
-            else { continue }
-            let representative = document.withView { Finding(rule: rule, view: $0, root: 0, input: kept.input) }
-            // The same event seen twice counts once.
-            var hits: [Hit] = []
-            for h in group.hits.sorted() where hits.last != h { hits.append(h) }
+            guard let threshold = rule.threshold, let representative = group.representative?.finding(for: rule) else {
+                continue
+            }
+            let hits = TallyHit.distinct(group.hits)
             var start = 0
             var k = 0
             let window = max(threshold.window, 1)
@@ -130,10 +117,3 @@ public struct ThresholdTally: Sendable {
     }
 }
 
-/// One match as the tallies keep it: the event's time and a hash of its id (16 bytes). Equal hits are the same
-/// event seen twice; sorted hits give a group's windows.
-struct TallyHit: Sendable, Comparable {
-    var epoch: Int
-    var id: UInt64
-    static func < (a: TallyHit, b: TallyHit) -> Bool { (a.epoch, a.id) < (b.epoch, b.id) }
-}
