@@ -26,8 +26,9 @@ public enum LocalScanner {
     public static var defaultWorkers: Int { ProcessInfo.processInfo.activeProcessorCount }
 
     public struct Result: Sendable {
-        /// Findings folded per dedup key and window (aggregate them for alerts).
-        public var findings: [Finding]
+        /// Matches of the other rules, folded per dedup key (turn into findings with `findings(rules:)`, then
+        /// aggregate them). Kept as a tally, not findings, so more inputs (S3 objects) can fold into it exactly.
+        public var folded = DedupTally()
         /// Matches of threshold rules, tallied (turn into alerts with `alerts(rules:)`).
         public var thresholds: ThresholdTally = ThresholdTally()
         public var problems: [InputProblem]
@@ -136,7 +137,7 @@ public enum LocalScanner {
         }
 
         var result = shared.withLock { s in
-            Result(findings: s.folded.findings(rules: engine.rules), thresholds: s.thresholds, problems: expandProblems + s.problems, stats: s.stats,
+            Result(folded: s.folded, thresholds: s.thresholds, problems: expandProblems + s.problems, stats: s.stats,
                    skippedDigests: digests)
         }
         result.stats.digests += digests.count

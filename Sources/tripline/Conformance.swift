@@ -116,8 +116,9 @@ struct Conformance: AsyncParsableCommand {
     func replayReport(_ rules: [Rule], path: String, out: inout Output) {
         let engine = Engine(rules: rules)
         let result = LocalScanner.scan(paths: [path], engine: engine)
-        let alerts = Aggregator(rules: rules).aggregate(result.findings, thresholds: result.thresholds, engineRules: engine.rules)
-        out.line("== Replay of \(path): \(result.stats.inputs) files, \(result.stats.records) events, \(result.findings.count) matches, \(alerts.count) findings after dedup")
+        let alerts = Aggregator(rules: rules).aggregate(
+            result.folded.findings(rules: engine.rules), thresholds: result.thresholds, engineRules: engine.rules)
+        out.line("== Replay of \(path): \(result.stats.inputs) files, \(result.stats.records) events, \(result.stats.matches) matches, \(alerts.count) findings after dedup")
         var byRule: [String: (Severity, Int)] = [:]
         for a in alerts { byRule[a.ruleID] = (a.severity, (byRule[a.ruleID]?.1 ?? 0) + 1) }
         for (id, (sev, n)) in byRule.sorted(by: { ($0.value.0, $1.key) > ($1.value.0, $0.key) }) {

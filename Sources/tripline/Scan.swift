@@ -77,7 +77,7 @@ struct Scan: AsyncParsableCommand {
         let elapsed = Date().timeIntervalSince(started)
         if interactive { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
 
-        let alerts = Aggregator(rules: selected).aggregate(result.findings, thresholds: result.thresholds, engineRules: engine.rules).filter { $0.severity >= minSeverity }
+        let alerts = Aggregator(rules: selected).aggregate(result.folded.findings(rules: engine.rules), thresholds: result.thresholds, engineRules: engine.rules).filter { $0.severity >= minSeverity }
 
         var out = Output()
         switch format {

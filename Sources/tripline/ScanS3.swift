@@ -102,14 +102,12 @@ enum S3Scan {
             }
             return await group.reduce(into: [Partial]()) { $0.append($1) }
         }
-        var folded = DedupTally()
         for partial in partials {
-            folded.merge(partial.folded)
+            result.folded.merge(partial.folded)
             result.thresholds.merge(partial.thresholds)
             result.problems += partial.problems
             result.stats.add(partial.stats)
         }
-        result.findings += folded.findings(rules: engine.rules)
         result.problems.sort { ($0.path, $0.line ?? 0, $0.record ?? 0) < ($1.path, $1.line ?? 0, $1.record ?? 0) }
     }
 

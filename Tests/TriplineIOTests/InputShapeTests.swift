@@ -157,10 +157,11 @@ struct LocalScannerTests {
         let many = LocalScanner.scan(paths: [dir.path], engine: engine, options: .init(workers: 4))
         #expect(one.stats.records == 400 && many.stats.records == 400)
         #expect(one.stats.digests == 1 && one.problems.isEmpty)
-        let a = Aggregator(rules: engine.rules).aggregate(one.findings).map(\.dedupKey)
-        let b = Aggregator(rules: engine.rules).aggregate(many.findings).map(\.dedupKey)
+        let oneFindings = one.folded.findings(rules: engine.rules)
+        let a = Aggregator(rules: engine.rules).aggregate(oneFindings).map(\.dedupKey)
+        let b = Aggregator(rules: engine.rules).aggregate(many.folded.findings(rules: engine.rules)).map(\.dedupKey)
         #expect(a == b)
-        #expect(one.findings.contains { $0.eventName == "StopLogging" })
+        #expect(oneFindings.contains { $0.eventName == "StopLogging" })
     }
 
     @Test("missing paths are problems, not crashes")
