@@ -13,8 +13,8 @@ public struct Engine: Sendable {
     /// each `Rule`.
     private let detections: [Detection]
     private let byName: ByteTable
-    /// Rules with the `eventName` prefixes (lowercased) one of which they require.
-    private let byNamePrefix: [(rule: Int32, prefixes: [[UInt8]])]
+    /// Rules with the `eventName` prefixes one of which they require (case-insensitive patterns).
+    private let byNamePrefix: [(rule: Int32, prefixes: [BytePattern])]
     private let bySource: ByteTable
     /// Rules that need the event to carry an `errorCode`.
     private let failed: [Int32]
@@ -26,7 +26,7 @@ public struct Engine: Sendable {
         let active = rules.filter(\.enabled)
         self.rules = active
         var names: [String: [Int32]] = [:]
-        var namePrefixes: [(rule: Int32, prefixes: [[UInt8]])] = []
+        var namePrefixes: [(rule: Int32, prefixes: [BytePattern])] = []
         var sources: [String: [Int32]] = [:]
         var failed: [Int32] = []
         var identityTypes: [String: [Int32]] = [:]
@@ -44,7 +44,9 @@ public struct Engine: Sendable {
                 required.allSatisfy({ $0.shape == .prefix || $0.shape == .exact })
             {
                 // A case-insensitive prefix test passes whatever the rule's own (possibly cased) test passes.
-                namePrefixes.append((Int32(i), required.map { $0.literal.map(asciiLower) }))
+                namePrefixes.append((Int32(i), required.map {
+                    BytePattern(String(decoding: $0.literal, as: UTF8.self), wrap: .startsWith, wildcards: false)
+                }))
             } else {
                 global.append(Int32(i))
             }
@@ -83,7 +85,7 @@ public struct Engine: Sendable {
                 view.withStringBytes(n) { name in
                     byName.withRules(for: name, run)
                     for (rule, prefixes) in byNamePrefix
-                    where prefixes.contains(where: { Engine.hasPrefix(name, $0) }) && detections[Int(rule)].matches(view, root: root) {
+                    where prefixes.contains(where: { $0.matches(name) }) && detections[Int(rule)].matches(view, root: root) {
                         onMatch(Int(rule))
                     }
                 }
@@ -102,14 +104,6 @@ public struct Engine: Sendable {
             }
             global.withUnsafeBufferPointer(run)
         }
-    }
-
-    /// Whether `name` starts with `prefix` (lowercase), ASCII case-insensitively.
-    @inline(__always)
-    static func hasPrefix(_ name: UnsafeBufferPointer<UInt8>, _ prefix: [UInt8]) -> Bool {
-        guard name.count >= prefix.count else { return false }
-        for k in 0..<prefix.count where asciiLower(name[k]) != prefix[k] { return false }
-        return true
     }
 
     /// The indices of the rules that fire, in rule order.
