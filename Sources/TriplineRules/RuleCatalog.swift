@@ -28,23 +28,9 @@ public enum RuleCatalog {
     public static func load(includeBuiltIn: Bool = true, extra: [(path: String, text: String)], tests: Bool = true)
         -> RuleLoadResult
     {
-        let more = RuleLoader.load(files: extra, tests: tests)
-        guard includeBuiltIn else { return more }
-        var result = tests ? builtIn : loadBuiltIn(tests: false)
-        var ids = Dictionary(result.rules.map { ($0.id, $0.source) }, uniquingKeysWith: { a, _ in a })
-        result.diagnostics += more.diagnostics
-        for rule in more.rules {
-            if let existing = ids[rule.id] {
-                result.diagnostics.append(RuleDiagnostic(
-                    .error, file: rule.source.split(separator: ":").dropLast().joined(separator: ":"),
-                    line: RuleLoader.lineOf(rule.source), ruleID: rule.id,
-                    "duplicate rule id: already defined at \(existing); this definition is ignored"))
-                continue
-            }
-            ids[rule.id] = rule.source
-            result.rules.append(rule)
-        }
-        return result
+        let more = extra.map { ($0.path, RuleLoader.load(text: $0.text, path: $0.path, tests: tests)) }
+        guard includeBuiltIn else { return RuleLoader.combine(more) }
+        return RuleLoader.combine([("rules", tests ? builtIn : loadBuiltIn(tests: false))] + more)
     }
 }
 
