@@ -2,9 +2,10 @@ import Testing
 
 import TriplineJSON
 
-/// `JSONScan.scanString` skips 8 plain bytes at a time. These tests put one special byte (or sequence) at every
-/// position of strings of every length 0…40, with the string itself starting at every alignment 0…7, so that
-/// each special byte lands at every lane of the 8-byte word and at the word boundaries.
+/// `JSONScan.scanString` skips plain bytes 16 at a time (SSE2), then 8 (SWAR), then one by one. These tests put
+/// one special byte (or sequence) at every position of strings of every length 0…40, with the string itself
+/// starting at every alignment 0…7, so that each special byte lands at every lane of both steps and at their
+/// boundaries.
 @Suite("String scanning across SWAR boundaries")
 struct StringScanTests {
     struct Special: CustomTestStringConvertible, Sendable {
