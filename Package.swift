@@ -82,10 +82,10 @@ let package = Package(
 
         // Tests. TriplineTestSupport starts real servers (moto_server, the Lambda RIE) for the tests that need them.
         .target(name: "TriplineTestSupport", path: "Tests/Support"),
-        .testTarget(name: "TriplineJSONTests", dependencies: ["TriplineJSON"]),
+        .testTarget(name: "TriplineJSONTests", dependencies: ["TriplineJSON", "TriplineTestSupport"]),
         .testTarget(name: "TriplineCoreTests", dependencies: ["TriplineCore", "TriplineJSON", "TriplineRules"]),
         .testTarget(name: "TriplineRulesTests", dependencies: ["TriplineRules", "TriplineRuleDocument", "TriplineCore", "TriplineJSON"]),
-        .testTarget(name: "TriplineIOTests", dependencies: ["TriplineIO", "TriplineCore", "TriplineJSON", "TriplineRules", "TriplineSynth", "CZlib"]),
+        .testTarget(name: "TriplineIOTests", dependencies: ["TriplineIO", "TriplineCore", "TriplineJSON", "TriplineRules", "TriplineSynth", "CZlib", "TriplineTestSupport"]),
         .testTarget(name: "TriplineAlertsTests", dependencies: ["TriplineAlerts", "TriplineCore", "TriplineRules", "TriplineJSON"]),
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4"]),
         .testTarget(name: "TriplineAWSTests", dependencies: ["TriplineAWS", "SigV4", "TriplineTestSupport"]),

@@ -57,19 +57,6 @@ func describe(_ bytes: [UInt8]) -> String {
     return s
 }
 
-/// SplitMix64: small, fast, seeded, and identical on every platform.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// The unicode scalars of a string (String `==` uses canonical equivalence; JSON compares code points).
 func scalars(_ s: String) -> [UInt32] { s.unicodeScalars.map(\.value) }
 

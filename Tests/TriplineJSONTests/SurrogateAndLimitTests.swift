@@ -1,4 +1,5 @@
 import Testing
+import TriplineTestSupport
 
 import TriplineJSON
 
