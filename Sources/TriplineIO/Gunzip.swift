@@ -35,12 +35,16 @@ public struct Gunzip {
         guard !input.isEmpty else { return }
         let tables = Inflate.Tables()
         var member = 0  // input offset of the current member
-        var produced = 0
+        var produced = 0  // bytes of the members decoded and checked so far
+        // The buffer is grown ahead of the decoder; on every exit it keeps only the bytes worth reading: every
+        // checked member, and on damage the bytes decoded before it (complete records before a cut).
+        var kept = 0
+        defer { if output.count > kept { output.removeSubrange(kept...) } }
         // The trailer's ISIZE is the last member's size modulo 2^32: for the usual single-member file, the size.
         // A hint only: a member that does not fit is decoded again into a buffer twice as large.
         var capacity = min(maxOutput, Gunzip.sizeHint(input) + Gunzip.slack)
         while true {
-            let data = try header(input, at: member)
+            let data = try header(input, at: member, produced: produced)
             var decoded: (end: Int, output: Int)
             while true {
                 if output.count < capacity { output.append(contentsOf: repeatElement(0, count: capacity - output.count)) }
@@ -54,13 +58,12 @@ public struct Gunzip {
                     decoded = (end, count)
                 case .success(.outputFull):
                     guard capacity < maxOutput else {
-                        output.removeSubrange(produced...)
                         throw Failure(message: "decompressed size exceeds the \(maxOutput >> 20) MiB limit")
                     }
                     capacity = min(maxOutput, max(capacity * 2, 64 * 1024))
                     continue
                 case .failure(let failure):
-                    output.removeSubrange(failure.output...)  // keep what was decoded: complete records before the damage
+                    kept = failure.output
                     if failure.reason == Inflate.truncated { throw truncated(input, failure.output) }
                     throw Failure(message: "corrupt gzip at byte \(failure.offset): \(failure.reason)")
                 }
@@ -68,30 +71,25 @@ public struct Gunzip {
             }
             // Trailer: CRC-32 and size (mod 2^32) of the member's data.
             guard input.count - decoded.end >= 8 else {
-                output.removeSubrange(decoded.output...)
+                kept = decoded.output
                 throw truncated(input, decoded.output)
             }
             let crc = output.withUnsafeBufferPointer { out in
                 UInt32(crc32_z(0, out.baseAddress! + produced, z_size_t(decoded.output - produced)))
             }
             guard crc == Gunzip.uint32(input, decoded.end) else {
-                output.removeSubrange(produced...)
                 throw Failure(message: "corrupt gzip at byte \(decoded.end): incorrect data check")
             }
             guard UInt32(truncatingIfNeeded: decoded.output - produced) == Gunzip.uint32(input, decoded.end + 4) else {
-                output.removeSubrange(produced...)
                 throw Failure(message: "corrupt gzip at byte \(decoded.end + 4): incorrect length check")
             }
             produced = decoded.output
+            kept = produced
             // Another member may follow (skip any zero padding some tools append).
             var next = decoded.end + 8
             while next < input.count && input[next] == 0 { next += 1 }
-            if next >= input.count {
-                output.removeSubrange(produced...)
-                return
-            }
+            if next >= input.count { return }
             guard next + 1 < input.count, input[next] == 0x1F, input[next + 1] == 0x8B else {
-                output.removeSubrange(produced...)
                 throw Failure(message: "unexpected data after the gzip stream at byte \(next)")
             }
             member = next
@@ -116,9 +114,10 @@ public struct Gunzip {
     }
 
     /// Checks the member header at `start` (RFC 1952, 2.3) and returns the offset of its DEFLATE data.
-    private func header(_ p: UnsafeBufferPointer<UInt8>, at start: Int) throws(Failure) -> Int {
+    /// `produced`: bytes of the earlier members, for the message when the header is cut off.
+    private func header(_ p: UnsafeBufferPointer<UInt8>, at start: Int, produced: Int) throws(Failure) -> Int {
         let n = p.count
-        guard n - start >= 10 else { throw truncated(p, 0) }
+        guard n - start >= 10 else { throw truncated(p, produced) }
         guard p[start] == 0x1F, p[start + 1] == 0x8B else {
             throw Failure(message: "corrupt gzip at byte \(start): incorrect header check")
         }
@@ -127,7 +126,7 @@ public struct Gunzip {
         guard flags & 0xE0 == 0 else { throw Failure(message: "corrupt gzip at byte \(start + 3): unknown header flags set") }
         var i = start + 10
         if flags & 0x04 != 0 {  // FEXTRA
-            guard n - i >= 2 else { throw truncated(p, 0) }
+            guard n - i >= 2 else { throw truncated(p, produced) }
             i += 2 + (Int(p[i]) | Int(p[i + 1]) << 8)
         }
         for flag: UInt8 in [0x08, 0x10] where flags & flag != 0 {  // FNAME, FCOMMENT: zero-terminated
@@ -135,14 +134,14 @@ public struct Gunzip {
             i += 1
         }
         if flags & 0x02 != 0 {  // FHCRC: the low 16 bits of the header's CRC-32
-            guard n - i >= 2 else { throw truncated(p, 0) }
+            guard n - i >= 2 else { throw truncated(p, produced) }
             let crc = UInt16(truncatingIfNeeded: crc32_z(0, p.baseAddress! + start, z_size_t(i - start)))
             guard crc == UInt16(p[i]) | UInt16(p[i + 1]) << 8 else {
                 throw Failure(message: "corrupt gzip at byte \(i): header crc mismatch")
             }
             i += 2
         }
-        guard i < n else { throw truncated(p, 0) }
+        guard i < n else { throw truncated(p, produced) }
         return i
     }
 }

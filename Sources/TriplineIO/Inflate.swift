@@ -323,7 +323,7 @@ private struct Decoder {
 
     /// Consumes `n` bits, refusing bits past the end of the input.
     @inline(__always) mutating func take(_ n: Int) throws(Stop) {
-        if n > bitCount - phantomBits { throw .failed(Decoder.truncated) }
+        if n > bitCount - phantomBits { throw .failed(Inflate.truncated) }
         drop(n)
     }
 
@@ -334,8 +334,6 @@ private struct Decoder {
         try take(n)
         return v
     }
-
-    static let truncated = Inflate.truncated
 
     // Blocks.
 
@@ -367,7 +365,7 @@ private struct Decoder {
         bitBuffer = 0
         bitCount = 0
         phantomBits = 0
-        guard inEnd - ip >= 4 else { throw .failed(Decoder.truncated) }
+        guard inEnd - ip >= 4 else { throw .failed(Inflate.truncated) }
         let len = Int(input[ip]) | Int(input[ip + 1]) << 8
         let nlen = Int(input[ip + 2]) | Int(input[ip + 3]) << 8
         guard len == nlen ^ 0xFFFF else { throw .failed("invalid stored block lengths") }
@@ -377,7 +375,7 @@ private struct Decoder {
         (out + op).update(from: input + ip, count: available)
         op += available
         ip += available
-        guard available == len else { throw .failed(Decoder.truncated) }
+        guard available == len else { throw .failed(Inflate.truncated) }
     }
 
     mutating func fixedTables() throws(Stop) {

@@ -111,6 +111,11 @@ struct InflateTests {
         #expect(try InflateTests.gunzip(gz + [0, 0, 0]).get() == big + small)
         guard case .failure(let failure) = InflateTests.gunzip(gz + [0x41]) else { Issue.record("garbage accepted"); return }
         #expect(failure.message.contains("unexpected data after the gzip stream"))
+        // A next member cut inside its header: the members before it are kept, and nothing else.
+        var out: [UInt8] = []
+        let cut = gz + [0x1F, 0x8B, 8]
+        #expect(throws: Gunzip.Failure.self) { try cut.withUnsafeBufferPointer { try Gunzip().decompress($0, into: &out) } }
+        #expect(out == big + small)
     }
 
     @Test("optional header fields: extra, name, comment and header CRC")
