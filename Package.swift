@@ -23,6 +23,8 @@ let package = Package(
     targets: [
         // zlib straight from the system: the hot path needs inflate and nothing else.
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        // gzip's CRC-32 with carry-less multiplies (Swift cannot reach PCLMULQDQ itself); zlib's on other machines.
+        .target(name: "CCRC32", linkerSettings: [.linkedLibrary("z")]),
 
         // Pure core.
         .target(name: "TriplineJSON"),
@@ -38,7 +40,7 @@ let package = Package(
         .target(name: "TriplineAlerts", dependencies: ["TriplineCore", "TriplineJSON"]),
 
         // Adapters.
-        .target(name: "TriplineIO", dependencies: ["TriplineCore", "TriplineJSON", "CZlib"]),
+        .target(name: "TriplineIO", dependencies: ["TriplineCore", "TriplineJSON", "CZlib", "CCRC32"]),
         .target(name: "SigV4", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(
             name: "TriplineAWS",
@@ -85,7 +87,7 @@ let package = Package(
         .testTarget(name: "TriplineJSONTests", dependencies: ["TriplineJSON", "TriplineTestSupport"]),
         .testTarget(name: "TriplineCoreTests", dependencies: ["TriplineCore", "TriplineJSON", "TriplineRules"]),
         .testTarget(name: "TriplineRulesTests", dependencies: ["TriplineRules", "TriplineRuleDocument", "TriplineCore", "TriplineJSON"]),
-        .testTarget(name: "TriplineIOTests", dependencies: ["TriplineIO", "TriplineCore", "TriplineJSON", "TriplineRules", "TriplineSynth", "CZlib", "TriplineTestSupport"]),
+        .testTarget(name: "TriplineIOTests", dependencies: ["TriplineIO", "TriplineCore", "TriplineJSON", "TriplineRules", "TriplineSynth", "CZlib", "CCRC32", "TriplineTestSupport"]),
         .testTarget(name: "TriplineAlertsTests", dependencies: ["TriplineAlerts", "TriplineCore", "TriplineRules", "TriplineJSON"]),
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4"]),
         .testTarget(name: "TriplineAWSTests", dependencies: ["TriplineAWS", "SigV4", "TriplineTestSupport"]),
