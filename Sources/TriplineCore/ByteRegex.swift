@@ -97,7 +97,18 @@ struct ByteRegex: Sendable {
         program.append(.match)
         self.program = program
         self.multiline = multiline
-        dfa = ByteRegexDFA(program)
+        // A pattern whose every match ends at `$` (and that is not also tied to `^`) is decided near the end of
+        // the value: read backwards, the reversed pattern is anchored at its start, and most values fail within a
+        // few bytes instead of being scanned whole (an ARN that must end in an instance id, a host suffix).
+        if ByteRegex.endsAnchored(node) && !ByteRegex.startsAnchored(node) {
+            var reversed: [Inst] = []
+            if ByteRegex.emit(ByteRegex.reversed(node), into: &reversed) {
+                reversed.append(.match)
+                dfa = ByteRegexDFA(reversed, backwards: true)
+                return
+            }
+        }
+        dfa = ByteRegexDFA(program, backwards: false)
     }
 
     // MARK: Parsing
@@ -298,6 +309,40 @@ struct ByteRegex: Sendable {
             }
             if ignoreCase { set.foldCase() }
             return .set(negate ? set.asciiComplement : set)
+        }
+    }
+
+    // MARK: Reading backwards
+
+    /// Whether every match must end where `$` holds (conservative: false when unsure).
+    private static func endsAnchored(_ node: Node) -> Bool {
+        switch node {
+        case .lineEnd: true
+        case .concat(let items): items.last.map(endsAnchored) ?? false
+        case .alternation(let branches): branches.allSatisfy(endsAnchored)
+        case .set, .repeated, .lineStart: false
+        }
+    }
+
+    /// Whether every match must start where `^` holds (conservative: false when unsure).
+    private static func startsAnchored(_ node: Node) -> Bool {
+        switch node {
+        case .lineStart: true
+        case .concat(let items): items.first.map(startsAnchored) ?? false
+        case .alternation(let branches): branches.allSatisfy(startsAnchored)
+        case .set, .repeated, .lineEnd: false
+        }
+    }
+
+    /// The pattern that matches the reversed strings: a match of `node` in `s` is a match of this in `s` reversed.
+    private static func reversed(_ node: Node) -> Node {
+        switch node {
+        case .set: node
+        case .lineStart: .lineEnd
+        case .lineEnd: .lineStart
+        case .concat(let items): .concat(items.reversed().map(reversed))
+        case .alternation(let branches): .alternation(branches.map(reversed))
+        case .repeated(let inner, let min, let max): .repeated(reversed(inner), min: min, max: max)
         }
     }
 

@@ -9,6 +9,9 @@
 /// value `^` holds only at offset 0 and `$` only at the end, with or without the m flag. A state therefore keeps
 /// the `$` instructions it reached as pending, and `acceptsAtEnd` says whether any of them leads to a match when
 /// the input ends there.
+///
+/// A DFA built from a reversed pattern (`backwards`) reads the value from its last byte to its first; `ByteRegex`
+/// builds one for patterns anchored at `$`.
 struct ByteRegexDFA: Sendable {
     static let maxStates = 2048
     /// Transition targets below zero: the search is decided.
@@ -26,8 +29,11 @@ struct ByteRegexDFA: Sendable {
     private let acceptsAtEnd: [Bool]
     /// The pattern matches the empty string at offset 0: every input matches.
     private let alwaysMatches: Bool
+    /// The program is the pattern reversed: the value is read from its end.
+    let backwards: Bool
 
-    init?(_ program: [ByteRegex.Inst]) {
+    init?(_ program: [ByteRegex.Inst], backwards: Bool) {
+        self.backwards = backwards
         // Byte classes: refine one class at a time by each set the program tests.
         var classOf = [UInt8](repeating: 0, count: 256)
         var classCount = 1
@@ -125,21 +131,37 @@ struct ByteRegexDFA: Sendable {
     /// Whether the pattern matches anywhere in `s`, in one pass that also checks the input: nil when `s` holds a
     /// byte outside printable ASCII before the answer is known, or right after the byte that decided it (a
     /// combining mark there would make that byte part of a different character for Swift's `Regex`).
+    ///
+    /// Read backwards, the same holds mirrored: nil when the byte before the deciding one is outside printable
+    /// ASCII (a prepended mark there would join it).
     func matches(_ s: UnsafeBufferPointer<UInt8>) -> Bool? {
         if alwaysMatches { return true }
         return table.withUnsafeBufferPointer { table in
             classOf.withUnsafeBufferPointer { classOf in
                 var row = 0
-                var i = 0
                 let n = s.count
-                while i < n {
-                    let next = table[row &+ Int(classOf[Int(s[i])])]
-                    if next < 0 {
-                        if next == ByteRegexDFA.unknown || i + 1 < n && !ByteRegex.isPrintable(s[i + 1]) { return nil }
-                        return next == ByteRegexDFA.accept
+                if backwards {
+                    var i = n - 1
+                    while i >= 0 {
+                        let next = table[row &+ Int(classOf[Int(s[i])])]
+                        if next < 0 {
+                            if next == ByteRegexDFA.unknown || i > 0 && !ByteRegex.isPrintable(s[i - 1]) { return nil }
+                            return next == ByteRegexDFA.accept
+                        }
+                        row = Int(next)
+                        i -= 1
                     }
-                    row = Int(next)
-                    i += 1
+                } else {
+                    var i = 0
+                    while i < n {
+                        let next = table[row &+ Int(classOf[Int(s[i])])]
+                        if next < 0 {
+                            if next == ByteRegexDFA.unknown || i + 1 < n && !ByteRegex.isPrintable(s[i + 1]) { return nil }
+                            return next == ByteRegexDFA.accept
+                        }
+                        row = Int(next)
+                        i += 1
+                    }
                 }
                 return acceptsAtEnd[row / classCount]
             }

@@ -580,10 +580,15 @@ final class RegexBox: @unchecked Sendable {
 
     func matches(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         guard bytes.count <= RegexBox.maxInput else { return false }
-        // Literals every match contains are searched a word at a time: most values are rejected here.
-        for literal in required where !literal.matches(bytes) { return false }
+        // A pattern tied to the end is read backwards and mostly decided within a few bytes of it: searching for
+        // its literals first would cost more than it saves.
+        let backwards = fast?.dfa?.backwards ?? false
+        if backwards, let answer = fast?.matches(bytes) { return answer }
+        // Literals every match contains are searched 16 bytes at a time: most values are rejected here.
+        let missing = required.withUnsafeBufferPointer { $0.contains { !$0.matches(bytes) } }
+        if missing { return false }
         // The byte engine answers for printable-ASCII values; other values go the long way.
-        if let answer = fast?.matches(bytes) { return answer }
+        if !backwards, let answer = fast?.matches(bytes) { return answer }
         return (try? regex.firstMatch(in: String(decoding: bytes, as: UTF8.self))) != nil
     }
 

@@ -10,6 +10,8 @@ struct ByteRegexTests {
         #"[\d\s]+"#, #"\W\w"#, #"[^\w]"#, "(?:ab|cd)+e", "a.c", "a.*?c", "a+?b", #"\.amazonaws\.com$"#,
         "AKIA[A-Z0-9]{16}", "(a|ab)(c|bcd)(d*)", "[]a]", "[^]a]", #"\x41b"#, "((((a))))", "a{2,3}?", "[A-Fa-f0-9-]{36}",
         "^(?:get|list|describe)", "(root|admin)$", "(", "[z-a]", #"\b"#, "(?=a)", #"\1"#, "a{3,1}",
+        // Anchored at the end only (read backwards), at both ends, or in some branches only.
+        #"[0-9]+\.log$"#, "(a|bc)+$", "x$|^y", "^ab$", "b{2,}$", "(?:ab|cd)$|e$", "a.*c$", "[^/]+$", "c$|a",
     ]
 
     static let inputs = [
@@ -20,6 +22,7 @@ struct ByteRegexTests {
         "2001:db8::1", "fe80::1%eth0", "AWS Internal", "ec2.amazonaws.com", "123456789012", "12345678901", "a1 b2",
         "AKIAIOSFODNN7EXAMPLE", "abcd", "abcde", "GetObject", "ListBuckets", "DescribeInstances", "admin", "root ",
         "]a", "Ab", "aB", "-", "8c7a1d2e-0000-4000-8000-000000000001", "aaa", "aaaa", "zz-top",
+        "12.log", "a.log.gz", "bcbca", "yz", "zx", "catalog", "abc/def", "abc/", "bb", "cab", "xe", "ecd",
     ]
 
     @Test("every supported pattern, with and without case folding, on every input")
@@ -50,6 +53,8 @@ struct ByteRegexTests {
         let inputs = Self.inputs + [
             "caf\u{E9}", "a\u{301}bc", "abc\u{301}", "/\u{301}x", "x/\u{301}", "colou\u{308}r", "\u{212A}ali",
             "arn:aws:sts::1:assumed-role/w\u{E9}b/i-0a1b2c3d4e5f60718", "10.0.0.1\u{301}", "tab\tGetObject", "line\nroot",
+            // Read backwards: a prepended mark (U+0600) joins the character after it.
+            "\u{600}root", "r\u{600}oot", "\u{600}c", "\u{600}/i-0a1b2c3d", "\u{E9}1.log", "\u{600}1.log", "root\u{600}",
         ]
         var compared = 0
         for pattern in Self.patterns {
@@ -75,12 +80,21 @@ struct ByteRegexTests {
             guard let fast = ByteRegex(pattern, ignoreCase: false, multiline: false, dotAll: false) else { continue }
             #expect(fast.dfa != nil, "\(pattern): no DFA")
         }
-        // Unanchored (a|b)*a(a|b){12}: the subset construction needs 2^13 states, so the VM answers.
-        let big = try #require(ByteRegex("a[ab]{12}$", ignoreCase: false, multiline: false, dotAll: false))
+        // Unanchored a[ab]{12}c: the subset construction needs 2^13 states, so the VM answers.
+        let big = try #require(ByteRegex("a[ab]{12}c", ignoreCase: false, multiline: false, dotAll: false))
         #expect(big.dfa == nil)
-        var yes = "bb" + "a" + "babababababa"
-        var no = "bb" + "b" + "aaaaaaaaaaaa"
+        var yes = "bb" + "a" + "babababababa" + "c"
+        var no = "bb" + "b" + "aaaaaaaaaaaa" + "c"
         #expect(yes.withUTF8 { big.matches($0) } == true && no.withUTF8 { big.matches($0) } == false)
+    }
+
+    @Test("patterns tied to the end are read backwards; others, and those tied to both ends, forwards")
+    func direction() throws {
+        for (pattern, backwards) in [(":assumed-role/[^/]+/i-[0-9a-f]{8,17}$", true), ("(root|admin)$", true),
+                                     ("x$|y$", true), ("x$|y", false), ("^ab$", false), ("ab", false), ("a[ab]{12}$", true)] {
+            let regex = try #require(ByteRegex(pattern, ignoreCase: false, multiline: false, dotAll: false))
+            #expect(regex.dfa?.backwards == backwards, "\(pattern)")
+        }
     }
 
     @Test("syntax outside the subset is left to Swift's Regex", arguments: [
