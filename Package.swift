@@ -85,7 +85,7 @@ let package = Package(
         // Tests. TriplineTestSupport starts real servers (moto_server, the Lambda RIE) for the tests that need them.
         .target(name: "TriplineTestSupport", path: "Tests/Support"),
         .testTarget(name: "TriplineJSONTests", dependencies: ["TriplineJSON", "TriplineTestSupport"]),
-        .testTarget(name: "TriplineCoreTests", dependencies: ["TriplineCore", "TriplineJSON", "TriplineRules"]),
+        .testTarget(name: "TriplineCoreTests", dependencies: ["TriplineCore", "TriplineJSON", "TriplineRules", "TriplineTestSupport"]),
         .testTarget(name: "TriplineRulesTests", dependencies: ["TriplineRules", "TriplineRuleDocument", "TriplineCore", "TriplineJSON"]),
         .testTarget(name: "TriplineIOTests", dependencies: ["TriplineIO", "TriplineCore", "TriplineJSON", "TriplineRules", "TriplineSynth", "CZlib", "CCRC32", "TriplineTestSupport"]),
         .testTarget(name: "TriplineAlertsTests", dependencies: ["TriplineAlerts", "TriplineCore", "TriplineRules", "TriplineJSON"]),

@@ -21,6 +21,8 @@ public struct BytePattern: Sendable, Equatable {
     /// For glob: the token sequence.
     let tokens: [Token]
     let cased: Bool
+    /// For contains: the literal's search.
+    let search: LiteralSearch?
     /// The value as written in the rule (wildcards included), for generated EventBridge patterns.
     public let source: String
     public let wrap: Wrap
@@ -77,8 +79,10 @@ public struct BytePattern: Sendable, Equatable {
             case (true, true): shape = .contains
             }
             self.tokens = []
+            search = shape == .contains ? LiteralSearch([literal], cased: cased) : nil
         } else {
             self.literal = []
+            search = nil
             self.tokens = tokens
             shape = .glob
         }
@@ -113,7 +117,7 @@ public struct BytePattern: Sendable, Equatable {
         case .suffix:
             return s.count >= literal.count && equal(s, s.count - literal.count, literal)
         case .contains:
-            return find(s)
+            return search?.found(in: s) ?? false
         case .glob:
             return glob(s)
         }
@@ -135,40 +139,6 @@ public struct BytePattern: Sendable, Equatable {
             k += 1
         }
         return true
-    }
-
-    /// Substring search. Candidates for the first literal byte are found eight bytes at a time (a SWAR equality
-    /// test on the folded word), then verified byte by byte.
-    private func find(_ s: UnsafeBufferPointer<UInt8>) -> Bool {
-        let m = literal.count
-        if m == 0 { return true }
-        if s.count < m { return false }
-        let first = literal[0]
-        let last = s.count - m
-        // Folding sets bit 5 of every byte, which is exact for letters and merely widens the candidates otherwise.
-        let foldFirst = !cased && first &- 0x61 < 26
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highs: UInt64 = 0x8080_8080_8080_8080
-        let needle = ones &* UInt64(first)
-        let base = UnsafeRawPointer(s.baseAddress!)
-        var i = 0
-        while i + 8 <= last + 1 {
-            var x = base.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-            if foldFirst { x |= ones &* 0x20 }
-            let y = x ^ needle
-            var hits = (y &- ones) & ~y & highs
-            while hits != 0 {
-                let k = i + hits.trailingZeroBitCount >> 3
-                if equal(s, k, literal) { return true }
-                hits &= hits &- 1
-            }
-            i += 8
-        }
-        while i <= last {
-            if fold(s[i]) == first && equal(s, i, literal) { return true }
-            i += 1
-        }
-        return false
     }
 
     /// Iterative wildcard matching with single-star backtracking: O(n·m) worst case, no recursion.

@@ -210,6 +210,10 @@ final class FieldMatcher: Sendable {
     let cidrOnly: Bool
     /// `field: null` among the tests: an absent field matches too.
     let hasNullTest: Bool
+    /// `field|contains: [a, b, c]`: the literals searched for in one pass over a string value, and the tests
+    /// left for string values besides them (all of `tests` when there is no such group).
+    let containsAny: LiteralSearch?
+    let otherStringTests: [ValueTest]
 
     enum ValueTest: Sendable {
         case pattern(Int32)
@@ -265,6 +269,8 @@ final class FieldMatcher: Sendable {
             references = []
             cidrOnly = false
             hasNullTest = false
+            containsAny = nil
+            otherStringTests = []
             return
         }
         exists = nil
@@ -314,6 +320,22 @@ final class FieldMatcher: Sendable {
         self.references = references
         cidrOnly = !requireAll && tests.allSatisfy { if case .cidr = $0 { true } else { false } }
         hasNullTest = tests.contains { if case .null = $0 { true } else { false } }
+        let grouped = requireAll ? [] : tests.filter {
+            if case .pattern(let p) = $0 { patterns[Int(p)].search != nil } else { false }
+        }
+        if grouped.count >= 2 {
+            let literals = grouped.map { t -> [UInt8] in
+                guard case .pattern(let p) = t else { return [] }
+                return patterns[Int(p)].literal
+            }
+            containsAny = LiteralSearch(literals, cased: cased)
+            otherStringTests = tests.filter {
+                if case .pattern(let p) = $0 { patterns[Int(p)].search == nil } else { true }
+            }
+        } else {
+            containsAny = nil
+            otherStringTests = tests
+        }
     }
 
     /// Relative evaluation cost: byte comparisons, then address parsing, then regex and policy parsing.
@@ -377,14 +399,17 @@ final class FieldMatcher: Sendable {
         if kind == .null { return hasNullTest }
         if kind == .string {
             return view.withStringBytes(v) { bytes in
-                for k in ts.indices {
-                    if let answer = stringTest(bytes, ts[k]) {
-                        if answer { return true }
-                    } else if leaf(view, root, v, ts[k]) {
-                        return true
+                if let containsAny, containsAny.found(in: bytes) { return true }
+                return otherStringTests.withUnsafeBufferPointer { ts in
+                    for k in ts.indices {
+                        if let answer = stringTest(bytes, ts[k]) {
+                            if answer { return true }
+                        } else if leaf(view, root, v, ts[k]) {
+                            return true
+                        }
                     }
+                    return false
                 }
-                return false
             }
         }
         for k in ts.indices {
