@@ -32,15 +32,15 @@ public struct Gunzip {
 
     /// Decompresses `input` (one or more gzip members) into `output`, replacing its contents.
     public func decompress(_ input: UnsafeBufferPointer<UInt8>, into output: inout [UInt8]) throws(Failure) {
-        output.removeAll(keepingCapacity: true)
+        // The buffer is grown ahead of the decoder; on every exit it keeps only the bytes worth reading: every
+        // checked member, and on damage the bytes decoded before it (complete records before a cut). The previous
+        // file's bytes are left in place until then, to be overwritten: only growth past them is zero-filled.
+        var kept = 0
+        defer { if output.count > kept { output.removeSubrange(kept...) } }
         guard !input.isEmpty else { return }
         let tables = Inflate.Tables()
         var member = 0  // input offset of the current member
         var produced = 0  // bytes of the members decoded and checked so far
-        // The buffer is grown ahead of the decoder; on every exit it keeps only the bytes worth reading: every
-        // checked member, and on damage the bytes decoded before it (complete records before a cut).
-        var kept = 0
-        defer { if output.count > kept { output.removeSubrange(kept...) } }
         // The trailer's ISIZE is the last member's size modulo 2^32: for the usual single-member file, the size.
         // A hint only: a member that does not fit is decoded again into a buffer twice as large.
         var capacity = min(maxOutput, Gunzip.sizeHint(input) + Gunzip.slack)

@@ -118,6 +118,25 @@ struct InflateTests {
         #expect(out == big + small)
     }
 
+    @Test("a reused buffer holds exactly the latest file: nothing of a larger earlier one shows through")
+    func reusedBuffer() throws {
+        let large = InflateTests.inputs.first { $0.0 == "random 100k" }!.1
+        let small = Array("{\"Records\":[]}".utf8)
+        var out: [UInt8] = []
+        let gunzip = Gunzip()
+        try InflateTests.zlibGzip(large).withUnsafeBufferPointer { try gunzip.decompress($0, into: &out) }
+        #expect(out == large)
+        try InflateTests.zlibGzip(small).withUnsafeBufferPointer { try gunzip.decompress($0, into: &out) }
+        #expect(out == small)
+        // Damage and empty input after a larger file: only what was decoded of this one.
+        try InflateTests.zlibGzip(large).withUnsafeBufferPointer { try gunzip.decompress($0, into: &out) }
+        let cut = Array(InflateTests.zlibGzip(small + small).dropLast(9))
+        #expect(throws: Gunzip.Failure.self) { try cut.withUnsafeBufferPointer { try gunzip.decompress($0, into: &out) } }
+        #expect(out.count <= 2 * small.count && (small + small).starts(with: out))
+        try [UInt8]().withUnsafeBufferPointer { try gunzip.decompress($0, into: &out) }
+        #expect(out.isEmpty)
+    }
+
     @Test("optional header fields: extra, name, comment and header CRC")
     func headerFields() throws {
         let data = Array("{\"Records\":[]}".utf8)
