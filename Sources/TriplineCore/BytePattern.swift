@@ -4,7 +4,10 @@
 /// non-ASCII bytes compare exactly). `*` and `?` are wildcards, `\*`, `\?`, `\\` their escapes.
 import TriplineJSON
 
-public struct BytePattern: Sendable, Equatable {
+///
+/// A class, not a struct: rules hold patterns in arrays and the hot loop calls them through those arrays, where
+/// copying a struct of four arrays and a string (five retains, five releases) cost more than the match itself.
+public final class BytePattern: Sendable, Equatable {
     enum Shape: Sendable, Equatable {
         case exact, prefix, suffix, contains, glob
     }
@@ -71,7 +74,8 @@ public struct BytePattern: Sendable, Equatable {
         let lead = tokens.first == .anyMany
         let trail = tokens.last == .anyMany && tokens.count > 0
         if innerIsLiteral && !(tokens.count == 1 && tokens[0] == .anyMany) {
-            self.literal = inner.map { if case .byte(let b) = $0 { return b } else { return 0 } }
+            let literal = inner.map { if case .byte(let b) = $0 { return b } else { return 0 } }
+            self.literal = literal
             switch (lead, trail) {
             case (false, false): shape = .exact
             case (false, true): shape = .prefix
@@ -79,13 +83,18 @@ public struct BytePattern: Sendable, Equatable {
             case (true, true): shape = .contains
             }
             self.tokens = []
-            search = shape == .contains ? LiteralSearch([literal], cased: cased) : nil
+            search = lead && trail ? LiteralSearch([literal], cased: cased) : nil
         } else {
             self.literal = []
             search = nil
             self.tokens = tokens
             shape = .glob
         }
+    }
+
+    public static func == (a: BytePattern, b: BytePattern) -> Bool {
+        a.shape == b.shape && a.literal == b.literal && a.tokens == b.tokens && a.cased == b.cased && a.source == b.source
+            && a.wrap == b.wrap
     }
 
     /// True when the pattern is a plain literal with no wildcards: usable as an index key.
