@@ -50,7 +50,7 @@ public struct DedupTally: Sendable {
     public mutating func record(_ index: Int, of rules: [Rule], view: JSONView, root: Int, input: InputRef) {
         let (eventID, _, dedupKey) = Finding.identity(rule: rules[index], view: view, root: root)
         let epoch = TallyHit.epoch(view, root)
-        let hit = Hit(epoch: epoch, id: Hashing.fnv1a(eventID))
+        let hit = Hit(epoch: epoch, id: Hashing.words(eventID))
         let piece = Self.piece(epoch, window: rules[index].dedupWindow)
         // Modified in place: copying a key out of the dictionary would copy its events.
         keys[dedupKey, default: Key(rule: index)].hits.append(hit)

@@ -289,6 +289,40 @@ public enum Hashing {
         return t.withUTF8 { fnv1a($0) }
     }
 
+    /// A fast 64-bit hash, eight bytes per step (FNV-1a takes one byte per multiply), for grouping and telling
+    /// events apart in memory during one run. Not stable across versions: anything stored uses `fnv1a`.
+    public static func words(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        let n = bytes.count
+        var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ (UInt64(n) &* 0xFF51_AFD7_ED55_8CCD)
+        guard n > 0 else { return h }
+        let base = UnsafeRawPointer(bytes.baseAddress!)
+        var i = 0
+        // Each step is a bijection of the state, so inputs of one length that differ anywhere stay apart unless
+        // a later word happens to undo the difference.
+        while i + 8 <= n {
+            h = (h ^ base.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0x9E37_79B9_7F4A_7C15
+            h ^= h >> 29
+            i += 8
+        }
+        if i < n {
+            var tail: UInt64 = 0
+            for k in i..<n { tail |= UInt64(bytes[k]) << UInt64(8 * (k - i)) }
+            h = (h ^ tail) &* 0x9E37_79B9_7F4A_7C15
+            h ^= h >> 29
+        }
+        // MurmurHash3's finalizer: every input bit reaches every output bit.
+        h ^= h >> 33
+        h = h &* 0xFF51_AFD7_ED55_8CCD
+        h ^= h >> 33
+        h = h &* 0xC4CE_B9FE_1A85_EC53
+        return h ^ (h >> 33)
+    }
+
+    public static func words(_ text: String) -> UInt64 {
+        var t = text
+        return t.withUTF8 { words($0) }
+    }
+
     public static func hex64(_ v: UInt64) -> String {
         let s = String(v, radix: 16)
         return String(repeating: "0", count: 16 - s.count) + s

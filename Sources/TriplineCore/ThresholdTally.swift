@@ -39,9 +39,9 @@ public struct ThresholdTally: Sendable {
             if let v = view.first(path, from: root) {
                 let h: UInt64
                 switch view.kind(v) {
-                case .string: h = view.withStringBytes(v) { Hashing.fnv1a($0) }
-                case .number, .true, .false, .null: h = Hashing.fnv1a(view.rawBytes(v))
-                case .object, .array: h = Hashing.fnv1a(JSONValue(view, v).serialized())
+                case .string: h = view.withStringBytes(v) { Hashing.words($0) }
+                case .number, .true, .false, .null: h = Hashing.words(view.rawBytes(v))
+                case .object, .array: h = Hashing.words(JSONValue(view, v).serialized())
                 }
                 group = (group ^ h) &* 0x100_0000_01b3
             }
@@ -49,8 +49,8 @@ public struct ThresholdTally: Sendable {
         }
         let epoch = TallyHit.epoch(view, root)
         let id = view.first(Finding.paths.eventID, from: root)
-            .map { view.kind($0) == .string ? view.withStringBytes($0) { Hashing.fnv1a($0) } : Hashing.fnv1a(view.rawBytes($0)) }
-            ?? Hashing.fnv1a(JSONValue(view, root).serialized())
+            .map { view.kind($0) == .string ? view.withStringBytes($0) { Hashing.words($0) } : Hashing.words(view.rawBytes($0)) }
+            ?? Hashing.words(JSONValue(view, root).serialized())
         let hit = Hit(epoch: epoch, id: id)
         let key = Key(rule: Int32(index), group: group)
         // The group is modified in place: copying it out of the dictionary would copy its finding.
