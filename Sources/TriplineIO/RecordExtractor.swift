@@ -293,11 +293,12 @@ public struct RecordExtractor {
         return .event
     }
 
-    private static let envelopeKeys: [[UInt8]] = ["Records", "logFiles", "detail-type", "Events", "CloudTrailEvent"].map { Array($0.utf8) }
+    /// Static strings: checking them for every event retains nothing (an array of arrays retained each key).
+    private static let envelopeKeys: [StaticString] = ["Records", "logFiles", "detail-type", "Events", "CloudTrailEvent"]
 
     /// Whether object `r` has a key that `classify` treats specially (log, digest, EventBridge, LookupEvents).
     private static func hasEnvelopeKey(_ view: JSONView, _ r: Int) -> Bool {
-        envelopeKeys.contains { key in key.withUnsafeBufferPointer { view.member(of: r, $0) != nil } }
+        envelopeKeys.contains { key in key.withUTF8Buffer { view.member(of: r, $0) != nil } }
     }
 
     /// One `LookupEvents` entry: its `CloudTrailEvent` string is a whole record, parsed on its own tape.
