@@ -1,9 +1,9 @@
+import TriplineJSON
+
 /// A Sigma string pattern compiled for matching raw UTF-8 bytes without building Strings.
 ///
 /// Sigma values are case-insensitive unless `|cased`; folding is ASCII-only (CloudTrail identifiers are ASCII;
 /// non-ASCII bytes compare exactly). `*` and `?` are wildcards, `\*`, `\?`, `\\` their escapes.
-import TriplineJSON
-
 ///
 /// A class, not a struct: rules hold patterns in arrays and the hot loop calls them through those arrays, where
 /// copying a struct of four arrays and a string (five retains, five releases) cost more than the match itself.
@@ -142,12 +142,7 @@ public final class BytePattern: Sendable, Equatable {
 
     @inline(__always)
     private func equal(_ s: UnsafeBufferPointer<UInt8>, _ at: Int, _ lit: [UInt8]) -> Bool {
-        var k = 0
-        while k < lit.count {
-            if fold(s[at + k]) != lit[k] { return false }
-            k += 1
-        }
-        return true
+        LiteralSearch.equal(s, at, lit, cased: cased)
     }
 
     /// Iterative wildcard matching with single-star backtracking: O(n·m) worst case, no recursion.

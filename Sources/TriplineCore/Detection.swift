@@ -610,8 +610,7 @@ final class RegexBox: @unchecked Sendable {
         let backwards = fast?.dfa?.backwards ?? false
         if backwards, let answer = fast?.matches(bytes) { return answer }
         // Literals every match contains are searched 16 bytes at a time: most values are rejected here.
-        let missing = required.withUnsafeBufferPointer { $0.contains { !$0.matches(bytes) } }
-        if missing { return false }
+        for literal in required where !literal.matches(bytes) { return false }
         // The byte engine answers for printable-ASCII values; other values go the long way.
         if !backwards, let answer = fast?.matches(bytes) { return answer }
         return (try? regex.firstMatch(in: String(decoding: bytes, as: UTF8.self))) != nil
