@@ -7,6 +7,11 @@ import TriplineJSON
 /// the event id) under its rule and group, and a full finding is built only for the earliest event of each group,
 /// which stands for the group in the alert. Merging tallies from workers and turning them into alerts is
 /// order-independent, like `Aggregator`.
+///
+/// A long scan need not hold every match: when the caller can promise that no later match is older than some
+/// time (CloudTrail files read in the order of their timestamps), `compact(before:rules:)` turns the windows that
+/// can no longer change into alerts and drops the matches no later window can reach. Alerts are then exactly as
+/// without compaction; matches that break the promise are counted in `lateHits`.
 public struct ThresholdTally: Sendable {
     struct Key: Hashable, Sendable {
         var rule: Int32
@@ -24,10 +29,18 @@ public struct ThresholdTally: Sendable {
     }
 
     private var groups: [Key: Group] = [:]
+    /// Alerts of windows that compaction closed (their matches are gone).
+    private var closed: [Finding] = []
+    /// The latest cutoff compacted to: a match older than this arrived after the promise that none would.
+    private var compactedBefore = Int.min
+    /// Matches held now.
+    public private(set) var hitCount = 0
+    /// Matches older than a cutoff already compacted to (recorded anyway; counts around them may be short).
+    public private(set) var lateHits = 0
 
     public init() {}
 
-    public var isEmpty: Bool { groups.isEmpty }
+    public var isEmpty: Bool { groups.isEmpty && closed.isEmpty }
 
 
     /// Records that rule `index` of `rules` (the engine's list) matched the event at `root`. The list rather than
@@ -52,6 +65,8 @@ public struct ThresholdTally: Sendable {
             .map { view.kind($0) == .string ? view.withStringBytes($0) { Hashing.words($0) } : Hashing.words(view.rawBytes($0)) }
             ?? Hashing.words(JSONValue(view, root).serialized())
         let hit = Hit(epoch: epoch, id: id)
+        if epoch < compactedBefore { lateHits += 1 }
+        hitCount += 1
         let key = Key(rule: Int32(index), group: group)
         // The group is modified in place: copying it out of the dictionary would copy its finding.
         if Self.add(hit, to: &groups[key, default: Group()]) {
@@ -68,6 +83,13 @@ public struct ThresholdTally: Sendable {
     }
 
     public mutating func merge(_ other: ThresholdTally) {
+        closed += other.closed
+        lateHits += other.lateHits
+        hitCount += other.hitCount
+        if compactedBefore > other.compactedBefore {
+            for g in other.groups.values { lateHits += g.hits.count { $0.epoch < compactedBefore } }
+        }
+        compactedBefore = max(compactedBefore, other.compactedBefore)
         for (key, g) in other.groups {
             var mine = groups[key, default: Group()]
             mine.hits += g.hits
@@ -82,38 +104,85 @@ public struct ThresholdTally: Sendable {
     /// One finding per window in which a group reached its rule's count. The finding is the group's
     /// representative event, with the window's first and last times and the number of events in it.
     public func alerts(rules: [Rule]) -> [Finding] {
-        var out: [Finding] = []
+        var out = closed
         for (key, group) in groups {
             let rule = rules[Int(key.rule)]
             guard let threshold = rule.threshold, let representative = group.representative?.finding(for: rule) else {
                 continue
             }
             let hits = TallyHit.distinct(group.hits)
-            var start = 0
-            var k = 0
-            let window = max(threshold.window, 1)
-            let fold = max(rule.dedupWindow, threshold.window)
-            while k < hits.count {
-                while hits[k].epoch - hits[start].epoch >= window { start += 1 }
-                if k - start + 1 >= threshold.count {
-                    // Alert; every later hit within the fold window belongs to this alert.
-                    var end = k
-                    while end + 1 < hits.count && hits[end + 1].epoch - hits[start].epoch < fold { end += 1 }
-                    var alert = representative
-                    alert.count = end - start + 1
-                    alert.eventTime = EventTime.iso8601(hits[start].epoch)
-                    alert.epoch = hits[start].epoch
-                    alert.lastEventTime = EventTime.iso8601(hits[end].epoch)
-                    alert.dedupKey = representative.dedupKey + "@" + String(hits[start].epoch)
-                    out.append(alert)
-                    k = end + 1
-                    start = k
-                    continue
-                }
-                k += 1
+            _ = Self.windows(hits, threshold, fold: max(rule.dedupWindow, threshold.window), cutoff: nil) { start, end in
+                out.append(Self.alert(representative, hits, start, end))
             }
         }
         return out
     }
-}
 
+    /// Closes what no match at or after `cutoff` can change: alerts whose window and fold end before it, and
+    /// matches too old to share a window with a later one. The caller promises that later matches are at or
+    /// after `cutoff`; then `alerts` gives exactly what it would have without compacting.
+    public mutating func compact(before cutoff: Int, rules: [Rule]) {
+        guard cutoff > compactedBefore else { return }
+        compactedBefore = cutoff
+        for key in Array(groups.keys) {
+            let rule = rules[Int(key.rule)]
+            guard let threshold = rule.threshold, var group = groups.removeValue(forKey: key) else { continue }
+            let hits = TallyHit.distinct(group.hits)
+            let representative = group.representative?.finding(for: rule)
+            let keep = Self.windows(hits, threshold, fold: max(rule.dedupWindow, threshold.window), cutoff: cutoff) { start, end in
+                if let representative { closed.append(Self.alert(representative, hits, start, end)) }
+            }
+            hitCount -= group.hits.count - (hits.count - keep)
+            group.hits = Array(hits[keep...])
+            groups[key] = group  // kept even when empty: its representative stays the earliest event
+        }
+    }
+
+    /// The windows of one group's sorted, distinct hits, left to right: a window of `threshold.window` that holds
+    /// `threshold.count` hits starts an alert, which takes in every hit within `fold` of its first; counting starts
+    /// again after it. Calls `alert(first, last)` per alert.
+    ///
+    /// With a cutoff (no later hit will be older), stops before the first alert a later hit could still join, and
+    /// returns the index of the first hit to keep: after the last alert, and when none is open, no earlier than
+    /// the hits that a window ending at the cutoff or later can reach. Without one, returns `hits.count`.
+    static func windows(
+        _ hits: [Hit], _ threshold: Threshold, fold: Int, cutoff: Int?, _ alert: (Int, Int) -> Void
+    ) -> Int {
+        let window = max(threshold.window, 1)
+        var start = 0
+        var k = 0
+        var restart = 0  // just after the last alert
+        while k < hits.count {
+            while hits[k].epoch - hits[start].epoch >= window { start += 1 }
+            if k - start + 1 >= threshold.count {
+                // Open at the cutoff: a later hit may join it, or start an earlier window that takes in hits
+                // before it. Keep everything since the last alert.
+                if let cutoff, hits[start].epoch + fold > cutoff { return restart }
+                var end = k
+                while end + 1 < hits.count && hits[end + 1].epoch - hits[start].epoch < fold { end += 1 }
+                alert(start, end)
+                k = end + 1
+                start = k
+                restart = k
+                continue
+            }
+            k += 1
+        }
+        guard let cutoff else { return hits.count }
+        // No window ending before the cutoff reached the count; a window ending at or after it starts after
+        // `cutoff - window`.
+        var keep = restart
+        while keep < hits.count && hits[keep].epoch <= cutoff - window { keep += 1 }
+        return keep
+    }
+
+    private static func alert(_ representative: Finding, _ hits: [Hit], _ start: Int, _ end: Int) -> Finding {
+        var alert = representative
+        alert.count = end - start + 1
+        alert.eventTime = EventTime.iso8601(hits[start].epoch)
+        alert.epoch = hits[start].epoch
+        alert.lastEventTime = EventTime.iso8601(hits[end].epoch)
+        alert.dedupKey = representative.dedupKey + "@" + String(hits[start].epoch)
+        return alert
+    }
+}
