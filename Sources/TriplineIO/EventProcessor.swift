@@ -54,6 +54,9 @@ public struct EventProcessor {
         self.foldFindings = foldFindings
     }
 
+    /// Threshold matches held in the tally now.
+    public var tallyHits: Int { tally.hitCount }
+
     /// The threshold matches tallied so far (and resets the tally).
     public mutating func takeTally() -> ThresholdTally {
         defer { tally = ThresholdTally() }
