@@ -128,10 +128,14 @@ public enum LocalScanner {
                 }
             }
             var buffer: [UInt8] = []
+            var holdingSince = Int.max  // the delivery time of the earliest file whose matches this worker holds
             while true {
                 let index = shared.withLock { s -> Int in
                     defer { s.next += 1 }
-                    if s.next < work.count && s.oldestHeld[worker] == Int.max { s.oldestHeld[worker] = times[s.next] }
+                    if s.next < work.count && holdingSince == Int.max {
+                        holdingSince = times[s.next]
+                        s.oldestHeld[worker] = holdingSince
+                    }
                     return s.next
                 }
                 guard index < work.count else { break }
@@ -152,13 +156,13 @@ public enum LocalScanner {
                 // Hand the matches over when there are many, or when they span more than the lateness (a
                 // worker holding old matches would hold back compaction for all).
                 let held = processor.tallyHits
-                let handing = timeOrdered && held > 0
-                    && (held >= handOff || times[index] - shared.withLock { $0.oldestHeld[worker] } >= thresholdLateness)
+                let handing = timeOrdered && held > 0 && (held >= handOff || times[index] - holdingSince >= thresholdLateness)
                 let tally = handing ? processor.takeTally() : ThresholdTally()
+                if held == 0 || handing { holdingSince = Int.max }
                 let total = shared.withLock { s -> ScanStats in
                     s.problems += problems
                     s.stats.add(stats)
-                    if held == 0 || handing { s.oldestHeld[worker] = Int.max }
+                    s.oldestHeld[worker] = holdingSince
                     if handing {
                         s.thresholds.merge(tally)
                         // No file still to come, or held by a worker, was delivered before this.
