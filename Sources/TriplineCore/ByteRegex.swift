@@ -324,15 +324,8 @@ struct ByteRegex: Sendable {
         }
     }
 
-    /// Whether every match must start where `^` holds (conservative: false when unsure).
-    private static func startsAnchored(_ node: Node) -> Bool {
-        switch node {
-        case .lineStart: true
-        case .concat(let items): items.first.map(startsAnchored) ?? false
-        case .alternation(let branches): branches.allSatisfy(startsAnchored)
-        case .set, .repeated, .lineEnd: false
-        }
-    }
+    /// Whether every match must start where `^` holds: the reversed pattern's matches all end at `$`.
+    private static func startsAnchored(_ node: Node) -> Bool { endsAnchored(reversed(node)) }
 
     /// The pattern that matches the reversed strings: a match of `node` in `s` is a match of this in `s` reversed.
     private static func reversed(_ node: Node) -> Node {
