@@ -128,8 +128,9 @@ public struct ThresholdTally: Sendable {
             let rule = rules[Int(key.rule)]
             guard let threshold = rule.threshold, var group = groups.removeValue(forKey: key) else { continue }
             let hits = TallyHit.distinct(group.hits)
-            let representative = group.representative?.finding(for: rule)
+            var representative: Finding?  // built (parsed from the kept text) only when a window closes
             let keep = Self.windows(hits, threshold, fold: max(rule.dedupWindow, threshold.window), cutoff: cutoff) { start, end in
+                if representative == nil { representative = group.representative?.finding(for: rule) }
                 if let representative { closed.append(Self.alert(representative, hits, start, end)) }
             }
             hitCount -= group.hits.count - (hits.count - keep)
