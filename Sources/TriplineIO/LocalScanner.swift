@@ -8,12 +8,8 @@ import TriplineCore
 /// Work is handed out file by file; each worker owns its buffers (read, gunzip, tape) and reuses them, so memory
 /// for input is bounded by the largest file times the number of workers, whatever the size of the corpus. Findings
 /// are folded per dedup key as they come (`DedupTally`), so they grow with alerts, not with matching events.
-///
-/// Threshold matches are kept until no later file can add to their windows. CloudTrail names each log file after
-/// the minute it was delivered; when every input is named so, files are read in that order (across accounts and
-/// regions) and workers hand their matches to a shared tally that closes windows older than the files still to
-/// come, less `thresholdLateness` (see `ThresholdTally.compact`). Memory for thresholds then follows the match
-/// rate, not the length of the history. Inputs without such names are read in path order and kept whole.
+/// Files are read in CloudTrail delivery order when they are so named, and threshold matches are let go as the
+/// scan passes them (`ScanOrder`).
 public enum LocalScanner {
     public struct Options: Sendable {
         public var workers: Int
@@ -30,13 +26,6 @@ public enum LocalScanner {
     }
 
     public static var defaultWorkers: Int { ProcessInfo.processInfo.activeProcessorCount }
-
-    /// How much older than its file's name an event may be and still have its threshold windows counted whole.
-    /// CloudTrail delivers most events within minutes of the call; this leaves room for stragglers. Matches that
-    /// come later than this are still counted, and reported (`ThresholdTally.lateHits`).
-    public static let thresholdLateness = 3 * 3600
-    /// Threshold matches a worker holds before handing them to the shared tally to be compacted.
-    static let handOff = 1 << 16
 
     public struct Result: Sendable {
         /// Matches of the other rules, folded per dedup key (turn into findings with `findings(rules:)`, then
@@ -94,25 +83,16 @@ public enum LocalScanner {
     public static func scan(paths: [String], engine: Engine, options: Options = Options()) -> Result {
         let (files, expandProblems) = expand(paths)
         let digests = files.filter(EventProcessor.isDigestPath)
-        let inputs = files.filter { !EventProcessor.isDigestPath($0) }
-        // Delivery times from the names: read in time order, thresholds can be compacted as the scan goes.
-        let named = inputs.map { CloudTrailFileName.deliveryTime(of: $0) ?? Int.min }
-        let timeOrdered = !inputs.isEmpty && !named.contains(Int.min)
-        let order = timeOrdered ? inputs.indices.sorted { (named[$0], inputs[$0]) < (named[$1], inputs[$1]) } : Array(inputs.indices)
-        let work = order.map { inputs[$0] }
-        let times = order.map { named[$0] }
+        let work = files.filter { !EventProcessor.isDigestPath($0) }
 
         struct Shared {
-            var next = 0
             var folded = DedupTally()
-            var thresholds = ThresholdTally()
             var problems: [InputProblem] = []
             var stats = ScanStats()
-            /// Per worker: the delivery time of the earliest file whose matches it holds (`Int.max`: none).
-            var oldestHeld: [Int]
         }
+        let shared = Mutex(Shared())
         let workers = min(options.workers, max(1, work.count))
-        let shared = Mutex(Shared(oldestHeld: Array(repeating: Int.max, count: workers)))
+        let order = ScanOrder(names: work, workers: workers)
         let maxDecompressed = options.maxDecompressed
         let progress = options.progress
 
@@ -120,25 +100,12 @@ public enum LocalScanner {
             var processor = EventProcessor(
                 engine: engine, maxDecompressed: maxDecompressed, tallyThresholds: true, foldFindings: true)
             defer {
-                let tally = processor.takeTally()
+                order.finish(worker: worker, processor: &processor)
                 let folded = processor.takeFolded()
-                shared.withLock {
-                    $0.thresholds.merge(tally)
-                    $0.folded.merge(folded)
-                }
+                shared.withLock { $0.folded.merge(folded) }
             }
             var buffer: [UInt8] = []
-            var holdingSince = Int.max  // the delivery time of the earliest file whose matches this worker holds
-            while true {
-                let index = shared.withLock { s -> Int in
-                    defer { s.next += 1 }
-                    if s.next < work.count && holdingSince == Int.max {
-                        holdingSince = times[s.next]
-                        s.oldestHeld[worker] = holdingSince
-                    }
-                    return s.next
-                }
-                guard index < work.count else { break }
+            while let index = order.next(worker: worker) {
                 let path = work[index]
                 var findings: [Finding] = []  // stays empty: every match is tallied
                 var problems: [InputProblem] = []
@@ -153,23 +120,10 @@ public enum LocalScanner {
                     stats.failedInputs += 1
                     problems.append(InputProblem(path: path, message: "\(error)"))
                 }
-                // Hand the matches over when there are many, or when they span more than the lateness (a
-                // worker holding old matches would hold back compaction for all).
-                let held = processor.tallyHits
-                let handing = timeOrdered && held > 0 && (held >= handOff || times[index] - holdingSince >= thresholdLateness)
-                let tally = handing ? processor.takeTally() : ThresholdTally()
-                if held == 0 || handing { holdingSince = Int.max }
+                order.finished(worker: worker, processor: &processor, rules: engine.rules)
                 let total = shared.withLock { s -> ScanStats in
                     s.problems += problems
                     s.stats.add(stats)
-                    s.oldestHeld[worker] = holdingSince
-                    if handing {
-                        s.thresholds.merge(tally)
-                        // No file still to come, or held by a worker, was delivered before this.
-                        let pending = s.next < work.count ? times[s.next] : Int.max
-                        let oldest = min(pending, s.oldestHeld.min() ?? Int.max)
-                        if oldest != Int.max { s.thresholds.compact(before: oldest - thresholdLateness, rules: engine.rules) }
-                    }
                     return s.stats
                 }
                 progress?(total)
@@ -177,14 +131,11 @@ public enum LocalScanner {
         }
 
         var result = shared.withLock { s in
-            Result(folded: s.folded, thresholds: s.thresholds, problems: expandProblems + s.problems, stats: s.stats,
+            Result(folded: s.folded, thresholds: order.thresholds(), problems: expandProblems + s.problems, stats: s.stats,
                    skippedDigests: digests)
         }
         result.stats.digests += digests.count
-        if result.thresholds.lateHits > 0 {
-            result.problems.append(InputProblem(path: "", message: "\(result.thresholds.lateHits) threshold matches were more "
-                + "than \(thresholdLateness / 3600) h older than their log file's name; counts around them may be short"))
-        }
+        if let late = ScanOrder.lateProblem(result.thresholds) { result.problems.append(late) }
         // Deterministic order whatever the scheduling.
         result.problems.sort { ($0.path, $0.line ?? 0, $0.record ?? 0) < ($1.path, $1.line ?? 0, $1.record ?? 0) }
         return result
@@ -224,23 +175,5 @@ public enum FileInput {
             chunk = max(chunk, used)
         }
         buffer.removeSubrange(used...)
-    }
-}
-
-/// CloudTrail's log file names: `AccountID_CloudTrail_Region_YYYYMMDDTHHmmZ_Unique.json.gz`, named after the
-/// minute of delivery.
-public enum CloudTrailFileName {
-    /// The delivery time in epoch seconds, or nil when the file is not named like a CloudTrail log.
-    public static func deliveryTime(of path: String) -> Int? {
-        let name = path.split(separator: "/").last.map(String.init) ?? path
-        let parts = name.split(separator: "_")
-        guard parts.count >= 5, parts[1] == "CloudTrail" || parts[1] == "CloudTrail-Insight" else { return nil }
-        let stamp = Array(parts[3].utf8)  // YYYYMMDDTHHmmZ
-        guard stamp.count == 14, stamp[8] == UInt8(ascii: "T"), stamp[13] == UInt8(ascii: "Z"),
-              stamp.enumerated().allSatisfy({ $0.offset == 8 || $0.offset == 13 || $0.element &- 0x30 < 10 })
-        else { return nil }
-        let d = stamp.map { Character(UnicodeScalar($0)) }
-        let iso = "\(String(d[0..<4]))-\(String(d[4..<6]))-\(String(d[6..<8]))T\(String(d[9..<11])):\(String(d[11..<13])):00Z"
-        return EventTime.epochSeconds(iso)
     }
 }

@@ -43,7 +43,7 @@ struct TimeOrderedScanTests {
         }
         let times = named.compactMap { CloudTrailFileName.deliveryTime(of: $0) }
         #expect(times.count == named.count)
-        #expect((times.max() ?? 0) - (times.min() ?? 0) > 2 * LocalScanner.thresholdLateness)  // room to compact
+        #expect((times.max() ?? 0) - (times.min() ?? 0) > 2 * ScanOrder.lateness)  // room to compact
 
         let engine = Engine(rules: RuleCatalog.builtIn.rules)
         func alerts(_ result: LocalScanner.Result) -> [String] {
