@@ -71,17 +71,17 @@ enum S3Scan {
         }
 
         let items = work
-        let next = NextIndex()
+        let workers = min(max(1, concurrency), max(1, work.count))
+        // CloudTrail keys carry their delivery time: read in that order, thresholds are let go as the scan passes.
+        let order = ScanOrder(names: work.map(\.key), workers: workers)
         let partials = await withTaskGroup(of: Partial.self) { group in
-            for _ in 0..<min(max(1, concurrency), max(1, work.count)) {
+            for worker in 0..<workers {
                 group.addTask {
                     // Each worker owns one processor: its gunzip and parse buffers are reused object after object.
                     var processor = EventProcessor(engine: engine, tallyThresholds: true, foldFindings: true)
                     var partial = Partial()
                     var findings: [Finding] = []  // stays empty: every match is tallied
-                    while true {
-                        let index = next.take()
-                        guard index < items.count else { break }
+                    while let index = order.next(worker: worker) {
                         let (location, key) = items[index]
                         let path = location.url(key)
                         do {
@@ -94,8 +94,9 @@ enum S3Scan {
                             partial.stats.failedInputs += 1
                             partial.problems.append(InputProblem(path: path, message: "cannot read: \(describe(error))"))
                         }
+                        order.finished(worker: worker, processor: &processor, rules: engine.rules)
                     }
-                    partial.thresholds = processor.takeTally()
+                    order.finish(worker: worker, processor: &processor)
                     partial.folded = processor.takeFolded()
                     return partial
                 }
@@ -104,23 +105,18 @@ enum S3Scan {
         }
         for partial in partials {
             result.folded.merge(partial.folded)
-            result.thresholds.merge(partial.thresholds)
             result.problems += partial.problems
             result.stats.add(partial.stats)
         }
+        let thresholds = order.thresholds()
+        if let late = ScanOrder.lateProblem(thresholds) { result.problems.append(late) }
+        result.thresholds.merge(thresholds)
         result.problems.sort { ($0.path, $0.line ?? 0, $0.record ?? 0) < ($1.path, $1.line ?? 0, $1.record ?? 0) }
     }
 
-    /// Hands out work items to the download workers.
-    final class NextIndex: Sendable {
-        private let value = Atomic<Int>(0)
-        func take() -> Int { value.wrappingAdd(1, ordering: .relaxed).oldValue }
-    }
-
     struct Partial: Sendable {
-        /// Matches tallied as objects are read, as in a local scan, so a large bucket does not hold every matching
-        /// event.
-        var thresholds = ThresholdTally()
+        /// Matches folded as objects are read, as in a local scan, so a large bucket does not hold every matching
+        /// event (threshold matches go to `ScanOrder`).
         var folded = DedupTally()
         var problems: [InputProblem] = []
         var stats = ScanStats()
