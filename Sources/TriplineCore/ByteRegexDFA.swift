@@ -129,39 +129,28 @@ struct ByteRegexDFA: Sendable {
     var stateCount: Int { acceptsAtEnd.count }
 
     /// Whether the pattern matches anywhere in `s`, in one pass that also checks the input: nil when `s` holds a
-    /// byte outside printable ASCII before the answer is known, or right after the byte that decided it (a
-    /// combining mark there would make that byte part of a different character for Swift's `Regex`).
-    ///
-    /// Read backwards, the same holds mirrored: nil when the byte before the deciding one is outside printable
-    /// ASCII (a prepended mark there would join it).
+    /// byte outside printable ASCII before the answer is known, or as the next byte to read after the one that
+    /// decided it (read forwards, a combining mark there would make that byte part of a different character for
+    /// Swift's `Regex`; read backwards, a prepended mark would).
     func matches(_ s: UnsafeBufferPointer<UInt8>) -> Bool? {
         if alwaysMatches { return true }
         return table.withUnsafeBufferPointer { table in
             classOf.withUnsafeBufferPointer { classOf in
                 var row = 0
                 let n = s.count
-                if backwards {
-                    var i = n - 1
-                    while i >= 0 {
-                        let next = table[row &+ Int(classOf[Int(s[i])])]
-                        if next < 0 {
-                            if next == ByteRegexDFA.unknown || i > 0 && !ByteRegex.isPrintable(s[i - 1]) { return nil }
-                            return next == ByteRegexDFA.accept
+                let step = backwards ? -1 : 1
+                var i = backwards ? n - 1 : 0
+                for _ in 0..<n {
+                    let next = table[row &+ Int(classOf[Int(s[i])])]
+                    if next < 0 {
+                        let after = i + step
+                        if next == ByteRegexDFA.unknown || after >= 0 && after < n && !ByteRegex.isPrintable(s[after]) {
+                            return nil
                         }
-                        row = Int(next)
-                        i -= 1
+                        return next == ByteRegexDFA.accept
                     }
-                } else {
-                    var i = 0
-                    while i < n {
-                        let next = table[row &+ Int(classOf[Int(s[i])])]
-                        if next < 0 {
-                            if next == ByteRegexDFA.unknown || i + 1 < n && !ByteRegex.isPrintable(s[i + 1]) { return nil }
-                            return next == ByteRegexDFA.accept
-                        }
-                        row = Int(next)
-                        i += 1
-                    }
+                    row = Int(next)
+                    i += step
                 }
                 return acceptsAtEnd[row / classCount]
             }
