@@ -320,15 +320,11 @@ final class FieldMatcher: Sendable {
         self.references = references
         cidrOnly = !requireAll && tests.allSatisfy { if case .cidr = $0 { true } else { false } }
         hasNullTest = tests.contains { if case .null = $0 { true } else { false } }
-        let grouped = requireAll ? [] : tests.filter {
-            if case .pattern(let p) = $0 { patterns[Int(p)].search != nil } else { false }
+        let grouped = requireAll ? [] : tests.compactMap { t -> BytePattern? in
+            if case .pattern(let p) = t, patterns[Int(p)].search != nil { patterns[Int(p)] } else { nil }
         }
         if grouped.count >= 2 {
-            let literals = grouped.map { t -> [UInt8] in
-                guard case .pattern(let p) = t else { return [] }
-                return patterns[Int(p)].literal
-            }
-            containsAny = LiteralSearch(literals, cased: cased)
+            containsAny = LiteralSearch(grouped.map(\.literal), cased: cased)
             otherStringTests = tests.filter {
                 if case .pattern(let p) = $0 { patterns[Int(p)].search == nil } else { true }
             }
