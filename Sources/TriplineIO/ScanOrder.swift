@@ -18,7 +18,7 @@ public final class ScanOrder: Sendable {
     static let handOff = 1 << 16
 
     /// Indices into the names given, in reading order.
-    public let order: [Int]
+    private let order: [Int]
     /// Delivery times in reading order, when every input has one.
     private let times: [Int]?
 
@@ -42,9 +42,6 @@ public final class ScanOrder: Sendable {
         }
         state = Mutex(State(oldestHeld: Array(repeating: Int.max, count: max(1, workers))))
     }
-
-    /// Whether inputs are read in delivery order (and thresholds compacted).
-    public var timeOrdered: Bool { times != nil }
 
     /// The next input for `worker` (an index into the names given), or nil when all are handed out.
     public func next(worker: Int) -> Int? {
