@@ -37,11 +37,17 @@ struct Scan: AsyncParsableCommand {
     @Option(help: "Worker threads (default: all cores).")
     var workers: Int = LocalScanner.defaultWorkers
 
+    @Option(name: .customLong("max-event-size"), help: ArgumentHelp(
+        "Largest event (one record, or one value of JSON Lines) read, in MiB; a larger one is skipped and reported.",
+        valueName: "MiB"))
+    var maxEventMiB: Int = EventProcessor.defaultMaxEvent >> 20
+
     @OptionGroup(title: "AWS (for s3:// paths)") var aws: AWSOptions
 
     func validate() throws {
         if paths.isEmpty { throw ValidationError("give at least one file, folder or -") }
         if workers < 1 { throw ValidationError("--workers must be at least 1") }
+        if maxEventMiB < 1 || maxEventMiB > 1024 { throw ValidationError("--max-event-size must be 1 to 1024 (MiB)") }
     }
 
     func run() async throws {
@@ -71,7 +77,7 @@ struct Scan: AsyncParsableCommand {
             }
         }
 
-        var result = LocalScanner.scan(paths: paths.filter { !S3Scan.isS3($0) }, engine: engine, options: .init(workers: workers, progress: progress))
+        var result = LocalScanner.scan(paths: paths.filter { !S3Scan.isS3($0) }, engine: engine, options: .init(workers: workers, maxEvent: maxEventMiB << 20, progress: progress))
         let s3URLs = paths.filter(S3Scan.isS3)
         if !s3URLs.isEmpty { await S3Scan.scan(s3URLs, engine: engine, client: aws.client(), into: &result) }
         let elapsed = Date().timeIntervalSince(started)
@@ -100,8 +106,8 @@ struct Scan: AsyncParsableCommand {
         out.flush()
 
         for problem in result.problems { printError("tripline: \(problem)") }
-        if !result.skippedDigests.isEmpty {
-            printError("tripline: note: skipped \(result.skippedDigests.count) CloudTrail digest file(s)")
+        if result.stats.digests > 0 {
+            printError("tripline: note: skipped \(result.stats.digests) CloudTrail digest file(s)")
         }
 
         if ruleErrors { throw ExitCode(ExitStatus.usageOrRules) }

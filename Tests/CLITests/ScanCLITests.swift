@@ -184,15 +184,27 @@ struct BadInputCLITests {
         #expect(!r.jsonLines.contains(nil))
     }
 
-    @Test("a digest file given by name is skipped with a note, exit 0")
+    @Test("a digest file given by name is recognised by its content and skipped with a note, exit 0")
     func digestFile() throws {
         let folder = Fixtures.temporaryFolder()
         let file = folder.appendingPathComponent(Fixtures.digestKey("x"))
-        try Fixtures.write(try Fixtures.gzip(Array(#"{"awsAccountId":"123456789012","logFiles":[]}"#.utf8)), to: file)
+        try Fixtures.write(try Fixtures.gzip(Array(#"{"awsAccountId":"123456789012","digestStartTime":"2025-03-04T09:10:00Z","logFiles":[]}"#.utf8)), to: file)
         let r = try CLI.run(["scan", file.path], timeout: 60)
         #expect(r.status == 0, "stderr: \(r.stderr)")
         #expect(r.stderr.contains("digest"))
         #expect(r.stdout.contains("0 finding(s)"))
+    }
+
+    @Test("a file under CloudTrail-Digest/ that holds records is read, not skipped by its path")
+    func recordsUnderDigestFolder() throws {
+        let folder = Fixtures.temporaryFolder()
+        let file = folder.appendingPathComponent(Fixtures.digestKey("y"))
+        try Fixtures.write(try Fixtures.gzip(Fixtures.log([Fixtures.stopLogging])), to: file)
+        for path in [file.path, folder.path] {
+            let r = try CLI.run(["scan", "--format", "jsonl", path], timeout: 60)
+            #expect(r.status == 0, "stderr: \(r.stderr)")
+            #expect(Set(r.eventIDs) == ["ev-stop-1"], "\(path)")
+        }
     }
 
     @Test("an empty file is fine: no events, exit 0")
