@@ -23,15 +23,20 @@ struct Scan: AsyncParsableCommand {
     @Option(help: "Output format: text, jsonl or json.")
     var format: Format = .text
 
-    @Option(name: .customLong("min-severity"), help: "Only report findings at or above this severity.")
-    var minSeverity: Severity = .info
+    @Option(name: .customLong("min-severity"), help: ArgumentHelp(
+        "Only report findings at or above this severity: info, low, medium, high or critical (default: info).",
+        valueName: "severity"))
+    var minSeverity: Severity?  // optional so help shows the name of the default, not its raw value
 
     @OptionGroup var rules: RuleOptions
 
     @Option(name: .customLong("only"), help: "Only run this rule id (repeatable).")
     var only: [String] = []
 
-    @Option(name: .customLong("fail-on"), help: "Exit 3 if a finding at or above this severity exists.")
+    @Option(name: .customLong("fail-on"), help: ArgumentHelp(
+        "Exit 3 if a finding at or above this severity exists (judged on every finding, whatever --min-severity "
+            + "shows): info, low, medium, high or critical.",
+        valueName: "severity"))
     var failOn: Severity?
 
     @Option(help: "Worker threads (default: all cores).")
@@ -83,7 +88,8 @@ struct Scan: AsyncParsableCommand {
         let elapsed = Date().timeIntervalSince(started)
         if interactive { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
 
-        let alerts = Aggregator(rules: selected).aggregate(result.folded.findings(rules: engine.rules), thresholds: result.thresholds, engineRules: engine.rules).filter { $0.severity >= minSeverity }
+        let allAlerts = Aggregator(rules: selected).aggregate(result.folded.findings(rules: engine.rules), thresholds: result.thresholds, engineRules: engine.rules)
+        let alerts = allAlerts.filter { $0.severity >= minSeverity ?? .info }
 
         var out = Output()
         switch format {
@@ -111,7 +117,10 @@ struct Scan: AsyncParsableCommand {
         }
 
         if ruleErrors { throw ExitCode(ExitStatus.usageOrRules) }
-        if let failOn, alerts.contains(where: { $0.severity >= failOn }) { throw ExitCode(ExitStatus.findingsAtThreshold) }
+        // --fail-on sees every finding (--min-severity only trims what is shown).
+        if let failOn, allAlerts.contains(where: { $0.severity >= failOn }) {
+            throw ExitCode(ExitStatus.findingsAtThreshold)
+        }
         if !result.problems.isEmpty { throw ExitCode(ExitStatus.inputErrors) }
     }
 

@@ -16,7 +16,8 @@ struct ScanCLITests {
         let r = try CLI.run(["scan", tree.root.path])
         #expect(r.status == 0, "stderr: \(r.stderr)")
         #expect(r.stdout.contains("[HIGH]"))
-        #expect(r.stdout.contains("Scanned 2 file(s), 3 events"))
+        // The digest file is read too: digests are recognised by content, not by their folder.
+        #expect(r.stdout.contains("Scanned 3 file(s), 3 events"))
         // Each flagged event fires two rules: logging-stopped (high) and trail-config-changed (medium).
         #expect(r.stdout.contains("4 finding(s): 2 high, 2 medium."))
         #expect(r.stdout.contains("Skipped 1 digest file(s)."))
@@ -124,6 +125,31 @@ struct ScanCLITests {
         #expect(high.stdout.contains("4 finding(s)"))
         let critical = try CLI.run(["scan", "--fail-on", "critical", tree.root.path])
         #expect(critical.status == 0)
+        // --min-severity trims what is shown, not what --fail-on judges.
+        let hidden = try CLI.run(["scan", "--fail-on", "high", "--min-severity", "critical", tree.root.path])
+        #expect(hidden.status == 3)
+        #expect(hidden.stdout.contains("0 finding(s)"))
+    }
+
+    @Test("a gzip holding a 300 MB string: the event is reported, the next one found, in bounded memory")
+    func gzipBombBoundedMemory() throws {
+        let folder = Fixtures.temporaryFolder()
+        let file = folder.appendingPathComponent("bomb.json.gz")
+        var text = Array(#"{"Records":[{"eventName":"Pad","x":""#.utf8)
+        text += [UInt8](repeating: UInt8(ascii: "A"), count: 300 << 20)
+        text += Array(#""},"#.utf8) + Fixtures.log([Fixtures.stopLogging]).dropFirst(12)
+        try Fixtures.write(try Fixtures.gzip(text), to: file)
+        text = []
+        let r = try CLI.run(["scan", "--format", "json", "--workers", "1", file.path], timeout: 300)
+        #expect(r.status == 1, "stderr: \(r.stderr)")
+        #expect(r.stderr.contains("per-event limit"))
+        let doc = try JSONValue.parse(r.stdout)
+        let summary = doc["summary"]
+        #expect(summary?["events"] == .number(2))
+        #expect((doc["findings"]?.arrayValue?.count ?? 0) >= 1)
+        // Lambda-sized: the old reader took 4.2 GB for the 1 GiB version of this file.
+        if case .number(let mib)? = summary?["peak_rss_mib"] { #expect((Int(mib) ?? 10_000) < 256, "peak \(mib) MiB") }
+        else { Issue.record("no peak_rss_mib in the summary") }
     }
 }
 
