@@ -46,10 +46,11 @@ struct ByteRegex: Sendable {
             bits = (bits.0 | o.bits.0, bits.1 | o.bits.1, bits.2 | o.bits.2, bits.3 | o.bits.3)
         }
 
-        /// The ASCII complement (input is ASCII, so bytes ≥ 0x80 never need to match).
+        /// The ASCII complement, plus `nonASCIIScalar`: printable ASCII input never holds it, and a value read one
+        /// scalar per byte (`RegexBox`) holds it for each scalar beyond ASCII, which a negated class matches.
         var asciiComplement: ByteSet {
             var out = ByteSet()
-            out.bits = (~bits.0, ~bits.1, 0, 0)
+            out.bits = (~bits.0, ~bits.1, 1, 0)
             return out
         }
 
@@ -211,7 +212,7 @@ struct ByteRegex: Sendable {
             case UInt8(ascii: "["): return parseClass()
             case UInt8(ascii: "."):
                 var any = ByteSet()
-                any.insert(0...0x7F)
+                any.insert(0...0x80)  // 0x80: any non-ASCII scalar (see `nonASCIIScalar`)
                 if !dotAll { any = any.removing(0x0A) }
                 return .set(any)
             case UInt8(ascii: "^"): return .lineStart
@@ -414,6 +415,10 @@ struct ByteRegex: Sendable {
     }
 
     @inline(__always) static func isPrintable(_ b: UInt8) -> Bool { b &- 0x20 < 0x5F }
+
+    /// The byte that stands for one Unicode scalar beyond ASCII when a value is read one scalar per byte: only `.`
+    /// and negated classes match it, as they match any such scalar.
+    static let nonASCIIScalar: UInt8 = 0x80
 
     /// Whether the pattern matches anywhere in `s`, or nil when `s` is not printable ASCII (then Swift's `Regex`
     /// must answer). The DFA checks and matches in one pass; the VM runs after `accepts`.

@@ -53,6 +53,9 @@ struct ConditionProgram: Sendable {
 struct ConditionParser {
     private var tokens: [String]
     private var position = 0
+    /// Parentheses open at the current token: the parser recurses once per level, so hostile nesting is refused.
+    private var depth = 0
+    static let maxDepth = 100
     private let names: [String]
     private let source: String
 
@@ -120,18 +123,27 @@ struct ConditionParser {
         return items.count == 1 ? items[0] : .and(items)
     }
 
+    /// A run of `not`s is counted, not recursed into: only its parity matters, and a hostile rule may hold
+    /// thousands of them.
     private mutating func parseNot() throws(DetectionError) -> Condition {
-        if peek?.lowercased() == "not" {
+        var negations = 0
+        while peek?.lowercased() == "not" {
             position += 1
-            return .not(try parseNot())
+            negations += 1
         }
-        return try parseAtom()
+        let operand = try parseAtom()
+        return negations % 2 == 1 ? .not(operand) : operand
     }
 
     private mutating func parseAtom() throws(DetectionError) -> Condition {
         guard let token = next() else { throw DetectionError("condition '\(source)' ends too early") }
         let lower = token.lowercased()
         if token == "(" {
+            depth += 1
+            defer { depth -= 1 }
+            guard depth <= ConditionParser.maxDepth else {
+                throw DetectionError("condition '\(source.prefix(80))…': parentheses nested deeper than \(ConditionParser.maxDepth)")
+            }
             let inner = try parseOr()
             guard next() == ")" else { throw DetectionError("condition '\(source)': missing ')'") }
             return inner

@@ -580,10 +580,16 @@ final class RegexBox: @unchecked Sendable {
     /// The same pattern on the linear-time byte engine, when its syntax allows (used for printable ASCII values).
     let fast: ByteRegex?
     let required: [BytePattern]
-    /// Longest input a regex is run on; beyond it the value does not match (bounded time on hostile input).
+    /// Longest value Swift's `Regex` (a backtracking engine) is run on. Longer values are matched by the linear
+    /// byte engine over their Unicode scalars (`scalarBytes`), so no length lets a value slip past a rule.
     static let maxInput = 65_536
 
     init(_ pattern: String, ignoreCase: Bool, multiline: Bool, dotAll: Bool) throws(DetectionError) {
+        if let feature = RegexBox.backtrackingFeature(pattern) {
+            throw DetectionError(
+                "regular expression '\(pattern)' uses \(feature), which needs a backtracking engine (minutes on a "
+                    + "few KB of hostile input); Tripline's regexes run in linear time and do not support it")
+        }
         do {
             var r = try Regex(pattern)
             if ignoreCase { r = r.ignoresCase() }
@@ -600,7 +606,9 @@ final class RegexBox: @unchecked Sendable {
     }
 
     func matches(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard bytes.count <= RegexBox.maxInput else { return false }
+        if bytes.count > RegexBox.maxInput, fast != nil {
+            return fast?.matches(bytes) ?? longValue(bytes)
+        }
         // A pattern tied to the end is read backwards and mostly decided within a few bytes of it: searching for
         // its literals first would cost more than it saves.
         let backwards = fast?.dfa?.backwards ?? false
@@ -610,6 +618,52 @@ final class RegexBox: @unchecked Sendable {
         // The byte engine answers for printable-ASCII values; other values go the long way.
         if !backwards, let answer = fast?.matches(bytes) { return answer }
         return (try? regex.firstMatch(in: String(decoding: bytes, as: UTF8.self))) != nil
+    }
+
+    /// A value too long for the backtracking engine that the byte engine does not take as it is (non-ASCII or
+    /// control characters): read one Unicode scalar per byte, each scalar beyond ASCII as
+    /// `ByteRegex.nonASCIIScalar`, the byte engine decides it in linear time.
+    private func longValue(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let fast else { return false }
+        var scalars: [UInt8] = []
+        scalars.reserveCapacity(bytes.count)
+        for b in bytes where b & 0xC0 != 0x80 {  // continuation bytes belong to the scalar already counted
+            scalars.append(b < 0x80 ? b : ByteRegex.nonASCIIScalar)
+        }
+        return scalars.withUnsafeBufferPointer { fast.matchesByVM($0) }
+    }
+
+    /// The construct in `pattern` that only a backtracking engine can run (backreferences, lookaround), if any.
+    static func backtrackingFeature(_ pattern: String) -> String? {
+        let c = Array(pattern.unicodeScalars)
+        var i = 0
+        var inClass = false
+        while i < c.count {
+            let ch = c[i]
+            if ch == "\\", i + 1 < c.count {
+                let e = c[i + 1]
+                if !inClass {
+                    if ("1"..."9").contains(e) { return "a backreference (\\\(e))" }
+                    if e == "k" || e == "g" { return "a backreference (\\\(e))" }
+                }
+                i += 2
+                continue
+            }
+            if inClass {
+                if ch == "]" { inClass = false }
+            } else if ch == "[" {
+                inClass = true
+                if i + 1 < c.count && c[i + 1] == "]" { i += 1 }
+                else if i + 2 < c.count && c[i + 1] == "^" && c[i + 2] == "]" { i += 2 }
+            } else if ch == "(", i + 2 < c.count, c[i + 1] == "?" {
+                let rest = String(String.UnicodeScalarView(c[(i + 2)..<min(c.count, i + 4)]))
+                if rest.hasPrefix("=") || rest.hasPrefix("!") { return "a lookahead (?\(rest.prefix(1)))" }
+                if rest.hasPrefix("<=") || rest.hasPrefix("<!") { return "a lookbehind (?\(rest))" }
+                if rest.hasPrefix("P=") { return "a backreference (?P=)" }
+            }
+            i += 1
+        }
+        return nil
     }
 
     func matches(_ text: String) -> Bool {

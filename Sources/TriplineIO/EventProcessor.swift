@@ -29,7 +29,7 @@ public struct ScanStats: Sendable, Equatable {
 public struct EventProcessor {
     public let engine: Engine
     private var gunzip: Gunzip
-    private var extractor = RecordExtractor()
+    private var extractor: RecordExtractor? = RecordExtractor()
     private var decoded: [UInt8] = []
 
     /// When set, threshold rules' matches are tallied compactly (see `ThresholdTally`) instead of becoming one
@@ -46,10 +46,18 @@ public struct EventProcessor {
     /// Per engine rule: whether it counts events toward a threshold (decided once, not per match).
     private let counted: [Bool]
 
-    public init(engine: Engine, maxDecompressed: Int = 4 << 30, tallyThresholds: Bool = false, foldFindings: Bool = false) {
+    /// Largest event (one record, or one value of JSON Lines) read; a larger one is skipped and reported.
+    public let maxEvent: Int
+
+    /// Inputs are decoded whole up to `maxDecompressed` bytes (the fast path: nearly every CloudTrail file), and
+    /// streamed beyond it, so memory follows the largest event (`maxEvent`), never the size of an input.
+    public init(engine: Engine, maxDecompressed: Int = EventProcessor.defaultMaxDecompressed,
+                maxEvent: Int = EventProcessor.defaultMaxEvent, tallyThresholds: Bool = false, foldFindings: Bool = false) {
         self.engine = engine
         self.counted = engine.rules.map { ($0.threshold?.count ?? 0) > 1 }
-        self.gunzip = Gunzip(maxOutput: maxDecompressed)
+        self.maxEvent = maxEvent
+        self.extractor = RecordExtractor(maxEvent: maxEvent)
+        self.gunzip = Gunzip(maxOutput: max(maxDecompressed, 1 << 16))
         self.tallyThresholds = tallyThresholds
         self.foldFindings = foldFindings
     }
@@ -69,6 +77,9 @@ public struct EventProcessor {
         return folded
     }
 
+    public static let defaultMaxDecompressed = 64 << 20
+    public static let defaultMaxEvent = 16 << 20
+
     /// True for paths CloudTrail uses for digest files, which hold no events.
     public static func isDigestPath(_ path: String) -> Bool {
         path.contains("/CloudTrail-Digest/") || path.hasPrefix("CloudTrail-Digest/")
@@ -80,21 +91,66 @@ public struct EventProcessor {
         _ raw: UnsafeBufferPointer<UInt8>, path: String,
         findings: inout [Finding], problems: inout [InputProblem], stats: inout ScanStats
     ) -> InputShape {
-        stats.inputs += 1
-        stats.rawBytes += raw.count
-        let problemsBefore = problems.count
-        defer { if problems.count > problemsBefore { stats.failedInputs += 1 } }
+        var damage: Gunzip.Failure?
         if Gunzip.isGzip(raw) {
             do throws(Gunzip.Failure) {
                 try gunzip.decompress(raw, into: &decoded)
             } catch {
-                problems.append(InputProblem(path: path, message: error.message))
-                // A truncated file still yields the complete records before the cut.
-                if decoded.isEmpty { return .empty }
+                damage = error
             }
-            return decoded.withUnsafeBufferPointer { evaluate($0, path: path, findings: &findings, problems: &problems, stats: &stats) }
+            if damage?.overLimit == true {
+                // Too large to decode whole: decompressed and read as a stream instead.
+                decoded.removeAll(keepingCapacity: true)
+                do throws(StreamFailure) {
+                    let source = try GunzipSource(MemorySource(raw))
+                    return process(stream: source, path: path, findings: &findings, problems: &problems, stats: &stats,
+                                   rawBytes: raw.count)
+                } catch {
+                    damage = Gunzip.Failure(message: error.message)
+                }
+            }
         }
-        return evaluate(raw, path: path, findings: &findings, problems: &problems, stats: &stats)
+        stats.inputs += 1
+        stats.rawBytes += raw.count
+        let problemsBefore = problems.count
+        defer { if problems.count > problemsBefore { stats.failedInputs += 1 } }
+        guard Gunzip.isGzip(raw) else {
+            return evaluate(raw, path: path, findings: &findings, problems: &problems, stats: &stats)
+        }
+        if let damage {
+            problems.append(InputProblem(path: path, message: damage.message))
+            // A truncated file still yields the complete records before the cut.
+            if decoded.isEmpty { return .empty }
+        }
+        return decoded.withUnsafeBufferPointer { evaluate($0, path: path, findings: &findings, problems: &problems, stats: &stats) }
+    }
+
+    /// Processes one input read as a stream (`RecordStream`): a pipe, a device, or a file or object too large to
+    /// decode whole. `rawBytes`: its size as read, when known.
+    @discardableResult
+    public mutating func process<Source: ByteSource>(
+        stream source: Source, path: String,
+        findings: inout [Finding], problems: inout [InputProblem], stats: inout ScanStats, rawBytes: Int = 0
+    ) -> InputShape {
+        stats.inputs += 1
+        stats.rawBytes += rawBytes
+        let problemsBefore = problems.count
+        defer { if problems.count > problemsBefore { stats.failedInputs += 1 } }
+        var stream = RecordStream(source: source, path: path, maxEvent: maxEvent)
+        defer { stream.deallocate() }
+        var failure: StreamFailure?
+        let shape = withRecordHandler(findings: &findings, problems: &problems, stats: &stats) { extractor, onRecord, onProblem in
+            extractor.resetCount()
+            do throws(StreamFailure) {
+                return try stream.run(&extractor, onRecord: onRecord, onProblem: onProblem)
+            } catch {
+                failure = error
+                return .empty
+            }
+        }
+        if let failure { problems.append(InputProblem(path: path, message: failure.message)) }
+        stats.decodedBytes += stream.bytesRead
+        return shape
     }
 
     private mutating func evaluate(
@@ -102,6 +158,20 @@ public struct EventProcessor {
         findings: inout [Finding], problems: inout [InputProblem], stats: inout ScanStats
     ) -> InputShape {
         stats.decodedBytes += p.count
+        return withRecordHandler(findings: &findings, problems: &problems, stats: &stats) { extractor, onRecord, onProblem in
+            extractor.extract(p, path: path, onRecord: onRecord, onProblem: onProblem)
+        }
+    }
+
+    /// Runs `extract` with the handler every record goes through (rules evaluated, matches tallied, folded or
+    /// turned into findings), then counts what it handed out.
+    private mutating func withRecordHandler(
+        findings: inout [Finding], problems: inout [InputProblem], stats: inout ScanStats,
+        _ extract: (inout RecordExtractor, RecordExtractor.RecordHandler, (InputProblem) -> Void) -> InputShape
+    ) -> InputShape {
+        // Moved out (not copied: its tape stays uniquely referenced) for as long as it reads.
+        var extractor = self.extractor.take()!
+        defer { self.extractor = extractor }
         let engine = self.engine
         let tallyThresholds = self.tallyThresholds
         let foldFindings = self.foldFindings
@@ -114,7 +184,7 @@ public struct EventProcessor {
         self.folded = DedupTally()
         let rules = engine.rules
         let shape = counted.withUnsafeBufferPointer { counted in
-            extractor.extract(p, path: path, onRecord: { view, root, ref in
+            extract(&extractor, { view, root, ref in
                 engine.evaluate(view, root: root) { r in
                     matches += 1
                     if counted[r] && tallyThresholds {
@@ -125,7 +195,7 @@ public struct EventProcessor {
                         findings.append(Finding(rule: rules[r], view: view, root: root, input: ref))
                     }
                 }
-            }, onProblem: { problems.append($0) })
+            }, { problems.append($0) })
         }
         self.tally = tally
         self.folded = folded

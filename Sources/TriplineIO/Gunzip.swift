@@ -12,6 +12,8 @@ import CZlib
 public struct Gunzip {
     public struct Failure: Error, Sendable, CustomStringConvertible {
         public var message: String
+        /// The output would pass `maxOutput`: the input is not damaged, only too large to decode whole.
+        public var overLimit = false
         public var description: String { message }
     }
 
@@ -59,7 +61,7 @@ public struct Gunzip {
                     decoded = (end, count)
                 case .success(.outputFull):
                     guard capacity < maxOutput else {
-                        throw Failure(message: "decompressed size exceeds the \(maxOutput >> 20) MiB limit")
+                        throw Failure(message: "decompressed size exceeds the \(maxOutput >> 20) MiB limit", overLimit: true)
                     }
                     capacity = min(maxOutput, max(capacity * 2, 64 * 1024))
                     continue

@@ -13,14 +13,20 @@ import TriplineCore
 public enum LocalScanner {
     public struct Options: Sendable {
         public var workers: Int
+        /// Inputs decoded up to this size are read whole (the fast path); larger ones are streamed.
         public var maxDecompressed: Int
+        /// Largest event read; a larger one is skipped and reported.
+        public var maxEvent: Int
         /// Called after each input with the running totals (from worker threads).
         public var progress: (@Sendable (ScanStats) -> Void)?
 
-        public init(workers: Int = LocalScanner.defaultWorkers, maxDecompressed: Int = 4 << 30,
+        public init(workers: Int = LocalScanner.defaultWorkers,
+                    maxDecompressed: Int = EventProcessor.defaultMaxDecompressed,
+                    maxEvent: Int = EventProcessor.defaultMaxEvent,
                     progress: (@Sendable (ScanStats) -> Void)? = nil) {
             self.workers = max(1, workers)
             self.maxDecompressed = maxDecompressed
+            self.maxEvent = maxEvent
             self.progress = progress
         }
     }
@@ -35,55 +41,117 @@ public enum LocalScanner {
         public var thresholds: ThresholdTally = ThresholdTally()
         public var problems: [InputProblem]
         public var stats: ScanStats
-        /// Digest files that were recognised and skipped.
-        public var skippedDigests: [String]
     }
 
-    /// File extensions read when walking a folder (explicitly named files are always read).
-    static let folderExtensions = [".json", ".json.gz", ".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz", ".gz", ".log"]
+    /// File name endings read when walking a folder or listing an S3 prefix (inputs named explicitly are always
+    /// read, whatever their name).
+    public static let inputExtensions = [".json", ".json.gz", ".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz", ".gz", ".log"]
 
-    /// Expands folders (recursively, sorted) into files. `-` stands for stdin.
+    /// Whether a file found in a folder or under a prefix is read: a known extension, and not hidden.
+    public static func isInputName(_ name: String) -> Bool {
+        let lower = name.lowercased()
+        let base = lower.split(separator: "/").last.map(String.init) ?? lower
+        return !base.hasPrefix(".") && inputExtensions.contains { lower.hasSuffix($0) }
+    }
+
+    /// An input to read: its path as the bytes the file system holds (names need not be UTF-8) and as text for
+    /// messages (bytes that are not UTF-8 shown as U+FFFD).
+    public struct InputFile: Sendable {
+        public var bytes: [UInt8]
+        public var name: String
+
+        public init(bytes: [UInt8]) {
+            self.bytes = bytes
+            name = String(decoding: bytes, as: UTF8.self)
+        }
+    }
+
+    /// Expands folders (recursively, sorted by bytes) into files. `-` stands for stdin. What is skipped in a
+    /// folder and is not just another file (unreadable folders, FIFOs, devices, links to folders) is a problem.
     public static func expand(_ paths: [String]) -> (files: [String], problems: [InputProblem]) {
-        var files: [String] = []
+        let (files, problems) = expandFiles(paths)
+        return (files.map(\.name), problems)
+    }
+
+    public static func expandFiles(_ paths: [String]) -> (files: [InputFile], problems: [InputProblem]) {
+        var files: [InputFile] = []
         var problems: [InputProblem] = []
-        let fm = FileManager.default
         for path in paths {
             if path == "-" {
-                files.append(path)
+                files.append(InputFile(bytes: Array(path.utf8)))
                 continue
             }
-            var isDir: ObjCBool = false
-            guard fm.fileExists(atPath: path, isDirectory: &isDir) else {
-                problems.append(InputProblem(path: path, message: "no such file or folder"))
+            let bytes = Array(path.utf8)
+            var st = stat()
+            guard stat(cPath(bytes), &st) == 0 else {
+                problems.append(InputProblem(path: path, message: errno == ENOENT ? "no such file or folder" : "cannot read: \(errorText())"))
                 continue
             }
-            guard isDir.boolValue else {
-                files.append(path)
+            guard st.st_mode & S_IFMT == S_IFDIR else {
+                files.append(InputFile(bytes: bytes))  // named explicitly: read whatever it is (a FIFO, a device)
                 continue
             }
-            var found: [String] = []
-            if let walker = fm.enumerator(atPath: path) {
-                for case let relative as String in walker {
-                    let full = (path as NSString).appendingPathComponent(relative)
-                    var sub: ObjCBool = false
-                    let name = relative.lowercased()
-                    if fm.fileExists(atPath: full, isDirectory: &sub), !sub.boolValue,
-                        !((relative as NSString).lastPathComponent.hasPrefix(".")),
-                        folderExtensions.contains(where: { name.hasSuffix($0) })
-                    {
-                        found.append(full)
-                    }
-                }
-            }
-            files += found.sorted()
+            var found: [InputFile] = []
+            walk(bytes, into: &found, problems: &problems)
+            files += found.sorted { $0.bytes.lexicographicallyPrecedes($1.bytes) }
         }
         return (files, problems)
     }
 
+    private static func cPath(_ bytes: [UInt8]) -> [CChar] { bytes.map { CChar(bitPattern: $0) } + [0] }
+    private static func errorText() -> String { String(cString: strerror(errno)) }
+
+    /// Every input file under `folder`, with POSIX calls on byte paths (FileManager skips names that are not UTF-8).
+    private static func walk(_ folder: [UInt8], into found: inout [InputFile], problems: inout [InputProblem]) {
+        guard let dir = opendir(cPath(folder)) else {
+            problems.append(InputProblem(path: InputFile(bytes: folder).name, message: "cannot read folder: \(errorText())"))
+            return
+        }
+        defer { closedir(dir) }
+        var entries: [[UInt8]] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                Array(raw.prefix { $0 != 0 })
+            }
+            if name == [0x2E] || name == [0x2E, 0x2E] { continue }
+            entries.append(name)
+        }
+        for name in entries {
+            let full = folder.last == 0x2F ? folder + name : folder + [0x2F] + name
+            let file = InputFile(bytes: full)
+            var st = stat()
+            guard lstat(cPath(full), &st) == 0 else {
+                problems.append(InputProblem(path: file.name, message: "cannot read: \(errorText())"))
+                continue
+            }
+            var type = st.st_mode & S_IFMT
+            if type == S_IFLNK {
+                guard stat(cPath(full), &st) == 0 else {
+                    problems.append(InputProblem(path: file.name, message: "broken symbolic link; skipped"))
+                    continue
+                }
+                type = st.st_mode & S_IFMT
+                if type == S_IFDIR {
+                    problems.append(InputProblem(path: file.name, message: "symbolic link to a folder; not followed (name it to scan it)"))
+                    continue
+                }
+            }
+            if type == S_IFDIR {
+                walk(full, into: &found, problems: &problems)
+                continue
+            }
+            let display = String(decoding: name, as: UTF8.self)
+            guard isInputName(display) else { continue }
+            guard type == S_IFREG else {
+                problems.append(InputProblem(path: file.name, message: "not a regular file (FIFO, socket or device); skipped (name it to read it)"))
+                continue
+            }
+            found.append(file)
+        }
+    }
+
     public static func scan(paths: [String], engine: Engine, options: Options = Options()) -> Result {
-        let (files, expandProblems) = expand(paths)
-        let digests = files.filter(EventProcessor.isDigestPath)
-        let work = files.filter { !EventProcessor.isDigestPath($0) }
+        let (work, expandProblems) = expandFiles(paths)
 
         struct Shared {
             var folded = DedupTally()
@@ -92,13 +160,15 @@ public enum LocalScanner {
         }
         let shared = Mutex(Shared())
         let workers = min(options.workers, max(1, work.count))
-        let order = ScanOrder(names: work, workers: workers)
+        let order = ScanOrder(names: work.map(\.name), workers: workers)
         let maxDecompressed = options.maxDecompressed
+        let maxEvent = options.maxEvent
         let progress = options.progress
 
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
             var processor = EventProcessor(
-                engine: engine, maxDecompressed: maxDecompressed, tallyThresholds: true, foldFindings: true)
+                engine: engine, maxDecompressed: maxDecompressed, maxEvent: maxEvent, tallyThresholds: true,
+                foldFindings: true)
             defer {
                 order.finish(worker: worker, processor: &processor)
                 let folded = processor.takeFolded()
@@ -106,20 +176,12 @@ public enum LocalScanner {
             }
             var buffer: [UInt8] = []
             while let index = order.next(worker: worker) {
-                let path = work[index]
+                let file = work[index]
                 var findings: [Finding] = []  // stays empty: every match is tallied
                 var problems: [InputProblem] = []
                 var stats = ScanStats()
-                do {
-                    try FileInput.read(path, into: &buffer)
-                    buffer.withUnsafeBufferPointer { raw in
-                        processor.process(raw, path: path, findings: &findings, problems: &problems, stats: &stats)
-                    }
-                } catch {
-                    stats.inputs += 1
-                    stats.failedInputs += 1
-                    problems.append(InputProblem(path: path, message: "\(error)"))
-                }
+                FileInput.process(file, wholeUpTo: maxDecompressed, buffer: &buffer, processor: &processor,
+                                  findings: &findings, problems: &problems, stats: &stats)
                 order.finished(worker: worker, processor: &processor, rules: engine.rules)
                 let total = shared.withLock { s -> ScanStats in
                     s.problems += problems
@@ -131,10 +193,8 @@ public enum LocalScanner {
         }
 
         var result = shared.withLock { s in
-            Result(folded: s.folded, thresholds: order.thresholds(), problems: expandProblems + s.problems, stats: s.stats,
-                   skippedDigests: digests)
+            Result(folded: s.folded, thresholds: order.thresholds(), problems: expandProblems + s.problems, stats: s.stats)
         }
-        result.stats.digests += digests.count
         if let late = ScanOrder.lateProblem(result.thresholds) { result.problems.append(late) }
         // Deterministic order whatever the scheduling.
         result.problems.sort { ($0.path, $0.line ?? 0, $0.record ?? 0) < ($1.path, $1.line ?? 0, $1.record ?? 0) }
@@ -142,29 +202,79 @@ public enum LocalScanner {
     }
 }
 
-/// Whole-file reads with POSIX calls into a reused buffer (no Foundation `Data` on the hot path).
+/// Reads one local input with POSIX calls on its byte path: whole into a reused buffer when it is a regular file
+/// no larger than the whole-input limit (no Foundation `Data` on the hot path), streamed otherwise (stdin, pipes,
+/// devices, large files), so memory never follows the size of a file.
 public enum FileInput {
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
     }
 
-    public static func read(_ path: String, into buffer: inout [UInt8]) throws {
-        let fd = path == "-" ? 0 : open(path, O_RDONLY)
-        guard fd >= 0 else { throw Failure(description: "cannot open: \(String(cString: strerror(errno)))") }
-        defer { if fd != 0 { close(fd) } }
-        buffer.removeAll(keepingCapacity: true)
-        var st = stat()
-        if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR {
-            throw Failure(description: "is a folder")
+    public static func process(
+        _ file: LocalScanner.InputFile, wholeUpTo limit: Int, buffer: inout [UInt8], processor: inout EventProcessor,
+        findings: inout [Finding], problems: inout [InputProblem], stats: inout ScanStats
+    ) {
+        let path = file.name
+        func failed(_ message: String) {
+            stats.inputs += 1
+            stats.failedInputs += 1
+            problems.append(InputProblem(path: path, message: message))
         }
-        var chunk = max(1 << 16, Int(st.st_size) + 1)
-        var used = 0
-        while true {
-            if buffer.count - used < chunk / 2 || buffer.count == used {
-                buffer.append(contentsOf: repeatElement(0, count: chunk))
+        let isStdin = file.bytes == [UInt8(ascii: "-")]
+        let fd = isStdin ? 0 : open(file.bytes.map { CChar(bitPattern: $0) } + [0], O_RDONLY)
+        guard fd >= 0 else { return failed("cannot open: \(String(cString: strerror(errno)))") }
+        defer { if fd != 0 { close(fd) } }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { return failed("cannot read: \(String(cString: strerror(errno)))") }
+        let type = st.st_mode & S_IFMT
+        if type == S_IFDIR { return failed("is a folder") }
+        if type == S_IFREG && Int(st.st_size) <= limit {
+            do {
+                try read(fd, size: Int(st.st_size), limit: limit, into: &buffer)
+            } catch {
+                return failed("\(error)")
             }
+            buffer.withUnsafeBufferPointer { raw in
+                _ = processor.process(raw, path: path, findings: &findings, problems: &problems, stats: &stats)
+            }
+            return
+        }
+        // Streamed: look at the first two bytes for gzip's magic number, then hand them back first.
+        var head = [UInt8](repeating: 0, count: 2)
+        var got = 0
+        while got < 2 {
+            let n = head.withUnsafeMutableBytes { Foundation.read(fd, $0.baseAddress! + got, 2 - got) }
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 { return failed("read failed: \(String(cString: strerror(errno)))") }
+            if n == 0 { break }
+            got += n
+        }
+        head.removeSubrange(got...)
+        let source = DescriptorSource(fd: fd, head: head)
+        let size = type == S_IFREG ? Int(st.st_size) : 0
+        if head == [0x1F, 0x8B] {
+            do {
+                let gunzip = try GunzipSource(source)
+                processor.process(stream: gunzip, path: path, findings: &findings, problems: &problems, stats: &stats,
+                                  rawBytes: size)
+            } catch {
+                failed(error.message)
+            }
+        } else {
+            processor.process(stream: source, path: path, findings: &findings, problems: &problems, stats: &stats,
+                              rawBytes: size)
+        }
+    }
+
+    /// Reads a regular file of `size` bytes (it may grow meanwhile: never past `limit`) into `buffer`.
+    static func read(_ fd: Int32, size: Int, limit: Int, into buffer: inout [UInt8]) throws {
+        buffer.removeAll(keepingCapacity: true)
+        let want = min(size, limit) + 1  // one more, to see the end of the file
+        if buffer.count < want { buffer.append(contentsOf: repeatElement(0, count: want - buffer.count)) }
+        var used = 0
+        while used < want {
             let n = buffer.withUnsafeMutableBytes { raw in
-                Foundation.read(fd, raw.baseAddress! + used, raw.count - used)
+                Foundation.read(fd, raw.baseAddress! + used, want - used)
             }
             if n < 0 {
                 if errno == EINTR { continue }
@@ -172,8 +282,8 @@ public enum FileInput {
             }
             if n == 0 { break }
             used += n
-            chunk = max(chunk, used)
         }
+        if used > limit { throw Failure(description: "the file grew past \(limit >> 20) MiB while it was read") }
         buffer.removeSubrange(used...)
     }
 }

@@ -53,7 +53,11 @@ public struct RecordExtractor {
     /// Records whose eventTime is absent are still evaluated; this counts what was handed out.
     public private(set) var records = 0
 
-    public init(maxDepth: Int = 512) {
+    /// Largest value read as one event (`EventProcessor.maxEvent`); a larger one is skipped and reported.
+    public let maxEvent: Int
+
+    public init(maxDepth: Int = 512, maxEvent: Int = Int.max) {
+        self.maxEvent = maxEvent
         parser = JSONParser(maxDepth: maxDepth)
         innerParser = JSONParser(maxDepth: maxDepth)
     }
@@ -74,9 +78,6 @@ public struct RecordExtractor {
         guard i < p.count else { return .empty }
         switch p[i] {
         case UInt8(ascii: "{"):
-            if let shape = streamRecordsMember(p, at: i, path: path, onRecord: onRecord, onProblem: onProblem) {
-                return shape
-            }
             return values(p, from: i, path: path, onRecord: onRecord, onProblem: onProblem)
         case UInt8(ascii: "["):
             let end = streamArray(p, at: i, path: path, shape: .jsonArray, onRecord: onRecord, onProblem: onProblem)
@@ -84,6 +85,9 @@ public struct RecordExtractor {
                 onProblem(InputProblem(path: path, message: "unexpected data after the JSON array at byte \(JSONScan.skipWhitespace(p, end))"))
             }
             return .jsonArray
+        case _ where (0x20...0x7E).contains(p[i]) && JSONScan.skipToLine(p, i) < p.count:
+            // Text whose first line is not JSON: JSON Lines with a bad first line (reported, the rest read).
+            return values(p, from: i, path: path, onRecord: onRecord, onProblem: onProblem)
         default:
             let c = p[i]
             let shown = (0x21...0x7E).contains(c) ? "'\(Character(Unicode.Scalar(c)))'" : "byte 0x\(String(c, radix: 16))"
@@ -92,25 +96,50 @@ public struct RecordExtractor {
         }
     }
 
+    /// Classifies one value on its own (`p` holds exactly it, whitespace around allowed) and emits its records.
+    /// Unlike `extract`, the record count goes on from earlier calls (`resetCount` starts it again): this is how
+    /// `RecordStream` hands over the values of a streamed input one at a time.
+    mutating func extractValue(
+        _ p: UnsafeBufferPointer<UInt8>, path: String, line: Int?,
+        onRecord: RecordHandler, onProblem: (InputProblem) -> Void
+    ) throws(JSONError) -> InputShape {
+        try parser.parseDocument(p)
+        return item(p, at: 0, path: path, line: line, onRecord: onRecord, onProblem: onProblem)
+    }
+
+    mutating func resetCount() { records = 0 }
+
+    /// Counts a record that was reported and not handed out (too large, or not JSON).
+    mutating func skipRecord() { records += 1 }
+
     // MARK: CloudTrail log files
 
-    /// Fast path for `{"Records":[ … ]}`: if the first key is `Records`, stream its elements. Returns nil when the
-    /// object does not start that way (the general path handles it).
+    /// How reading a `{"Records":[ … ]}` log ended.
+    private enum LogEnd {
+        /// The object does not start that way (the general path reads it).
+        case notALog
+        /// The log closed at this offset: more may follow (concatenated logs).
+        case closed(Int)
+        /// The rest of the input is unreadable (reported).
+        case broken
+    }
+
+    /// Fast path for `{"Records":[ … ]}`: if the first key is `Records`, stream its elements.
     private mutating func streamRecordsMember(
         _ p: UnsafeBufferPointer<UInt8>, at start: Int, path: String,
         onRecord: RecordHandler, onProblem: (InputProblem) -> Void
-    ) -> InputShape? {
+    ) -> LogEnd {
         var i = JSONScan.skipWhitespace(p, start + 1)
-        guard i < p.count, p[i] == UInt8(ascii: "\"") else { return nil }
+        guard i < p.count, p[i] == UInt8(ascii: "\"") else { return .notALog }
         let key = Array("Records".utf8)
-        guard i + 1 + key.count < p.count, p[i + 1 + key.count] == UInt8(ascii: "\"") else { return nil }
-        for k in 0..<key.count where p[i + 1 + k] != key[k] { return nil }
+        guard i + 1 + key.count < p.count, p[i + 1 + key.count] == UInt8(ascii: "\"") else { return .notALog }
+        for k in 0..<key.count where p[i + 1 + k] != key[k] { return .notALog }
         i = JSONScan.skipWhitespace(p, i + 2 + key.count)
-        guard i < p.count, p[i] == UInt8(ascii: ":") else { return nil }
+        guard i < p.count, p[i] == UInt8(ascii: ":") else { return .notALog }
         i = JSONScan.skipWhitespace(p, i + 1)
-        guard i < p.count, p[i] == UInt8(ascii: "[") else { return nil }
-        guard let end = streamArray(p, at: i, path: path, shape: .cloudTrailLog, onRecord: onRecord, onProblem: onProblem) as Int? else {
-            return .cloudTrailLog
+        guard i < p.count, p[i] == UInt8(ascii: "[") else { return .notALog }
+        guard let end = streamArray(p, at: i, path: path, shape: .cloudTrailLog, onRecord: onRecord, onProblem: onProblem) else {
+            return .broken
         }
         // The rest of the object: other members are allowed (and ignored); the object must close properly.
         var j = JSONScan.skipWhitespace(p, end)
@@ -121,15 +150,14 @@ public struct RecordExtractor {
                 j = JSONScan.skipWhitespace(p, try parser.parseValue(p, at: afterKey))
             } catch {
                 onProblem(InputProblem(path: path, message: "after the Records array: \(error)"))
-                return .cloudTrailLog
+                return .broken
             }
         }
-        if j >= p.count || p[j] != UInt8(ascii: "}") {
+        guard j < p.count, p[j] == UInt8(ascii: "}") else {
             onProblem(InputProblem(path: path, message: "the log file's top-level object is not closed (truncated file?) at byte \(j)"))
-        } else if JSONScan.skipWhitespace(p, j + 1) != p.count {
-            onProblem(InputProblem(path: path, message: "unexpected data after the log file's JSON at byte \(JSONScan.skipWhitespace(p, j + 1))"))
+            return .broken
         }
-        return .cloudTrailLog
+        return .closed(j + 1)
     }
 
     private func skipKey(_ p: UnsafeBufferPointer<UInt8>, _ i: Int) throws(JSONError) -> Int {
@@ -154,13 +182,19 @@ public struct RecordExtractor {
             do throws(JSONError) {
                 end = try parser.parseValue(p, at: i)
             } catch {
-                onProblem(InputProblem(path: path, message: "record \(index): \(error); the rest of the file is unreadable", record: index))
+                onProblem(InputProblem(path: path, message: "\(error); the rest of the file is unreadable", record: index))
                 return nil
             }
-            item(p, at: 0, path: path, onRecord: onRecord, onProblem: onProblem)
+            if end - i > maxEvent {
+                records += 1
+                onProblem(InputProblem(path: path, message: "larger than the \(RecordExtractor.limitText(maxEvent)) per-event limit; skipped",
+                                       record: index))
+            } else {
+                item(p, at: 0, path: path, onRecord: onRecord, onProblem: onProblem)
+            }
             i = JSONScan.skipWhitespace(p, end)
             guard i < p.count else {
-                onProblem(InputProblem(path: path, message: "unexpected end of input after record \(index) (truncated file?)", record: index))
+                onProblem(InputProblem(path: path, message: "unexpected end of input after this record (truncated file?)", record: index))
                 return nil
             }
             if p[i] == UInt8(ascii: ",") {
@@ -168,7 +202,7 @@ public struct RecordExtractor {
             } else if p[i] == UInt8(ascii: "]") {
                 return i + 1
             } else {
-                onProblem(InputProblem(path: path, message: "expected ',' or ']' after record \(index) at byte \(i)", record: index))
+                onProblem(InputProblem(path: path, message: "expected ',' or ']' after this record at byte \(i)", record: index))
                 return nil
             }
         }
@@ -192,17 +226,37 @@ public struct RecordExtractor {
                 if p[counted] == 0x0A { line += 1 }
                 counted += 1
             }
+            if p[i] == UInt8(ascii: "{") {
+                // A CloudTrail log, streamed element by element; several may follow each other (`zcat a.gz b.gz`).
+                switch streamRecordsMember(p, at: i, path: path, onRecord: onRecord, onProblem: onProblem) {
+                case .closed(let end):
+                    valuesSeen += 1
+                    if shape == .empty { shape = .cloudTrailLog }
+                    i = JSONScan.skipWhitespace(p, end)
+                    continue
+                case .broken:
+                    return shape == .empty ? .cloudTrailLog : shape
+                case .notALog:
+                    break
+                }
+            }
             do throws(JSONError) {
                 let end = try parser.parseValue(p, at: i)
                 valuesSeen += 1
                 let next = JSONScan.skipWhitespace(p, end)
                 let single = valuesSeen == 1 && next == p.count
-                let s = item(p, at: 0, path: path, line: single ? nil : line, onRecord: onRecord, onProblem: onProblem)
-                shape = single ? s : .jsonLines
+                if end - i > maxEvent {
+                    records += 1
+                    onProblem(InputProblem(path: path, message: "a value larger than the \(RecordExtractor.limitText(maxEvent)) per-event limit; skipped",
+                                           record: single ? records - 1 : nil, line: single ? nil : line))
+                } else {
+                    let s = item(p, at: 0, path: path, line: single ? nil : line, onRecord: onRecord, onProblem: onProblem)
+                    shape = single ? s : shape == .cloudTrailLog ? shape : .jsonLines
+                }
                 i = next
             } catch {
                 valuesSeen += 1
-                shape = .jsonLines
+                if shape == .empty { shape = .jsonLines }
                 onProblem(InputProblem(path: path, message: "\(error)", line: line))
                 // Resume at the next line.
                 var j = i
@@ -238,7 +292,7 @@ public struct RecordExtractor {
         let index = records
         guard view.kind(r) == .object else {
             records += 1
-            onProblem(InputProblem(path: path, message: "record \(index) is \(article(view.kind(r))), not an object; skipped",
+            onProblem(InputProblem(path: path, message: "\(article(view.kind(r))), not an object; skipped",
                                    record: index, line: line))
             return .event
         }
@@ -253,7 +307,12 @@ public struct RecordExtractor {
         }
         if plain { return .event }
         // A whole CloudTrail log parsed in one piece (Records not the first key).
-        if let recordsNode = view.member(of: r, "Records"), view.kind(recordsNode) == .array {
+        if let recordsNode = view.member(of: r, "Records"), view.kind(recordsNode) != .array {
+            onProblem(InputProblem(path: path, message: "\"Records\" is \(article(view.kind(recordsNode))), not an array of records; skipped",
+                                   line: line))
+            return .cloudTrailLog
+        }
+        if let recordsNode = view.member(of: r, "Records") {
             view.forEachElement(of: recordsNode) { e in
                 _ = classify(view, e, path: path, line: line, onRecord: onRecord, onProblem: onProblem)
                 return true
@@ -336,6 +395,10 @@ public struct RecordExtractor {
                 }
             }
         }
+    }
+
+    static func limitText(_ bytes: Int) -> String {
+        bytes >= 1 << 20 && bytes % (1 << 20) == 0 ? "\(bytes >> 20) MiB" : "\(bytes)-byte"
     }
 
     private func article(_ kind: JSONKind) -> String {

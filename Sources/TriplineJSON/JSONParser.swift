@@ -232,6 +232,16 @@ private struct Pass {
 
 /// Low-level scanning shared by the parser and by callers that walk a document's outer shape by hand.
 public enum JSONScan {
+    /// The offset of the next newline at or after `start` (`p.count` when there is none).
+    public static func skipToLine(_ p: UnsafeBufferPointer<UInt8>, _ start: Int) -> Int {
+        var i = start
+        while i < p.count && p[i] != 0x0A { i += 1 }
+        return i
+    }
+
+    /// JSON's four whitespace bytes.
+    @inline(__always)
+    public static func isWhitespace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 }
 
     @inline(__always)
     public static func skipWhitespace(_ p: UnsafeBufferPointer<UInt8>, _ start: Int) -> Int {

@@ -34,8 +34,10 @@ public struct RuleSyntaxError: Error, Sendable {
 // MARK: From YAML
 
 extension RuleNode {
-    /// The documents of a YAML text (`---`-separated). Aliases are read as null: rule files have no use for them.
+    /// The documents of a YAML text (`---`-separated). Nesting and alias expansion are bounded (`YAMLBounds`)
+    /// before anything is built.
     public static func documents(yaml text: String) throws(RuleSyntaxError) -> [RuleNode] {
+        try YAMLBounds.check(text)
         do {
             // An explicit encoding: Yams' default reads the process environment on every parser.
             var sequence = try compose_all(yaml: text, .basic, .default, .utf8)

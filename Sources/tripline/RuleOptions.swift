@@ -52,4 +52,10 @@ extension Severity: ExpressibleByArgument {
     public init?(argument: String) { self.init(argument) }
     public static var allValueStrings: [String] { allCases.map(\.description) }
     public var defaultValueDescription: String { description }
+    public static var allValueDescriptions: [String: String] {
+        [
+            "info": "everything", "low": "low and above", "medium": "medium and above", "high": "high and above",
+            "critical": "critical only",
+        ]
+    }
 }

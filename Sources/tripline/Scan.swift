@@ -23,25 +23,36 @@ struct Scan: AsyncParsableCommand {
     @Option(help: "Output format: text, jsonl or json.")
     var format: Format = .text
 
-    @Option(name: .customLong("min-severity"), help: "Only report findings at or above this severity.")
-    var minSeverity: Severity = .info
+    @Option(name: .customLong("min-severity"), help: ArgumentHelp(
+        "Only report findings at or above this severity: info, low, medium, high or critical (default: info).",
+        valueName: "severity"))
+    var minSeverity: Severity?  // optional so help shows the name of the default, not its raw value
 
     @OptionGroup var rules: RuleOptions
 
     @Option(name: .customLong("only"), help: "Only run this rule id (repeatable).")
     var only: [String] = []
 
-    @Option(name: .customLong("fail-on"), help: "Exit 3 if a finding at or above this severity exists.")
+    @Option(name: .customLong("fail-on"), help: ArgumentHelp(
+        "Exit 3 if a finding at or above this severity exists (judged on every finding, whatever --min-severity "
+            + "shows): info, low, medium, high or critical.",
+        valueName: "severity"))
     var failOn: Severity?
 
     @Option(help: "Worker threads (default: all cores).")
     var workers: Int = LocalScanner.defaultWorkers
+
+    @Option(name: .customLong("max-event-size"), help: ArgumentHelp(
+        "Largest event (one record, or one value of JSON Lines) read, in MiB; a larger one is skipped and reported.",
+        valueName: "MiB"))
+    var maxEventMiB: Int = EventProcessor.defaultMaxEvent >> 20
 
     @OptionGroup(title: "AWS (for s3:// paths)") var aws: AWSOptions
 
     func validate() throws {
         if paths.isEmpty { throw ValidationError("give at least one file, folder or -") }
         if workers < 1 { throw ValidationError("--workers must be at least 1") }
+        if maxEventMiB < 1 || maxEventMiB > 1024 { throw ValidationError("--max-event-size must be 1 to 1024 (MiB)") }
     }
 
     func run() async throws {
@@ -71,13 +82,14 @@ struct Scan: AsyncParsableCommand {
             }
         }
 
-        var result = LocalScanner.scan(paths: paths.filter { !S3Scan.isS3($0) }, engine: engine, options: .init(workers: workers, progress: progress))
+        var result = LocalScanner.scan(paths: paths.filter { !S3Scan.isS3($0) }, engine: engine, options: .init(workers: workers, maxEvent: maxEventMiB << 20, progress: progress))
         let s3URLs = paths.filter(S3Scan.isS3)
         if !s3URLs.isEmpty { await S3Scan.scan(s3URLs, engine: engine, client: aws.client(), into: &result) }
         let elapsed = Date().timeIntervalSince(started)
         if interactive { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
 
-        let alerts = Aggregator(rules: selected).aggregate(result.folded.findings(rules: engine.rules), thresholds: result.thresholds, engineRules: engine.rules).filter { $0.severity >= minSeverity }
+        let allAlerts = Aggregator(rules: selected).aggregate(result.folded.findings(rules: engine.rules), thresholds: result.thresholds, engineRules: engine.rules)
+        let alerts = allAlerts.filter { $0.severity >= minSeverity ?? .info }
 
         var out = Output()
         switch format {
@@ -100,12 +112,15 @@ struct Scan: AsyncParsableCommand {
         out.flush()
 
         for problem in result.problems { printError("tripline: \(problem)") }
-        if !result.skippedDigests.isEmpty {
-            printError("tripline: note: skipped \(result.skippedDigests.count) CloudTrail digest file(s)")
+        if result.stats.digests > 0 {
+            printError("tripline: note: skipped \(result.stats.digests) CloudTrail digest file(s)")
         }
 
         if ruleErrors { throw ExitCode(ExitStatus.usageOrRules) }
-        if let failOn, alerts.contains(where: { $0.severity >= failOn }) { throw ExitCode(ExitStatus.findingsAtThreshold) }
+        // --fail-on sees every finding (--min-severity only trims what is shown).
+        if let failOn, allAlerts.contains(where: { $0.severity >= failOn }) {
+            throw ExitCode(ExitStatus.findingsAtThreshold)
+        }
         if !result.problems.isEmpty { throw ExitCode(ExitStatus.inputErrors) }
     }
 

@@ -26,9 +26,6 @@ enum S3Scan {
 
     static func isS3(_ path: String) -> Bool { path.lowercased().hasPrefix("s3://") }
 
-    /// Objects read under a prefix: the extensions a local folder walk reads (CloudTrail writes `.json.gz`).
-    static let readableSuffixes = [".json", ".json.gz", ".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz", ".gz", ".log"]
-
     /// Enough parallel downloads to hide S3 latency without holding many large logs in memory at once.
     static let defaultConcurrency = 6
 
@@ -54,14 +51,14 @@ enum S3Scan {
                 for object in objects {
                     let key = object.key
                     if key.hasSuffix("/") { continue }
-                    if EventProcessor.isDigestPath(key) {
-                        result.skippedDigests.append(location.url(key))
+                    // A named key is always read (a digest is then recognised by its content); a prefix walk
+                    // reads log-like names only, as a folder walk does, and passes over CloudTrail's digest folders.
+                    let named = key == location.prefix
+                    if !named && EventProcessor.isDigestPath(key) {
                         result.stats.digests += 1
                         continue
                     }
-                    // A named key is always read; a prefix walk reads log-like names only, as a folder walk does.
-                    let named = key == location.prefix
-                    guard named || readableSuffixes.contains(where: { key.lowercased().hasSuffix($0) }) else { continue }
+                    guard named || LocalScanner.isInputName(key) else { continue }
                     work.append((location, key))
                 }
             } catch {

@@ -16,7 +16,8 @@ struct ScanCLITests {
         let r = try CLI.run(["scan", tree.root.path])
         #expect(r.status == 0, "stderr: \(r.stderr)")
         #expect(r.stdout.contains("[HIGH]"))
-        #expect(r.stdout.contains("Scanned 2 file(s), 3 events"))
+        // The digest file is read too: digests are recognised by content, not by their folder.
+        #expect(r.stdout.contains("Scanned 3 file(s), 3 events"))
         // Each flagged event fires two rules: logging-stopped (high) and trail-config-changed (medium).
         #expect(r.stdout.contains("4 finding(s): 2 high, 2 medium."))
         #expect(r.stdout.contains("Skipped 1 digest file(s)."))
@@ -124,6 +125,31 @@ struct ScanCLITests {
         #expect(high.stdout.contains("4 finding(s)"))
         let critical = try CLI.run(["scan", "--fail-on", "critical", tree.root.path])
         #expect(critical.status == 0)
+        // --min-severity trims what is shown, not what --fail-on judges.
+        let hidden = try CLI.run(["scan", "--fail-on", "high", "--min-severity", "critical", tree.root.path])
+        #expect(hidden.status == 3)
+        #expect(hidden.stdout.contains("0 finding(s)"))
+    }
+
+    @Test("a gzip holding a 300 MB string: the event is reported, the next one found, in bounded memory")
+    func gzipBombBoundedMemory() throws {
+        let folder = Fixtures.temporaryFolder()
+        let file = folder.appendingPathComponent("bomb.json.gz")
+        var text = Array(#"{"Records":[{"eventName":"Pad","x":""#.utf8)
+        text += [UInt8](repeating: UInt8(ascii: "A"), count: 300 << 20)
+        text += Array(#""},"#.utf8) + Fixtures.log([Fixtures.stopLogging]).dropFirst(12)
+        try Fixtures.write(try Fixtures.gzip(text), to: file)
+        text = []
+        let r = try CLI.run(["scan", "--format", "json", "--workers", "1", file.path], timeout: 300)
+        #expect(r.status == 1, "stderr: \(r.stderr)")
+        #expect(r.stderr.contains("per-event limit"))
+        let doc = try JSONValue.parse(r.stdout)
+        let summary = doc["summary"]
+        #expect(summary?["events"] == .number(2))
+        #expect((doc["findings"]?.arrayValue?.count ?? 0) >= 1)
+        // Lambda-sized: the old reader took 4.2 GB for the 1 GiB version of this file.
+        if case .number(let mib)? = summary?["peak_rss_mib"] { #expect((Int(mib) ?? 10_000) < 256, "peak \(mib) MiB") }
+        else { Issue.record("no peak_rss_mib in the summary") }
     }
 }
 
@@ -184,15 +210,27 @@ struct BadInputCLITests {
         #expect(!r.jsonLines.contains(nil))
     }
 
-    @Test("a digest file given by name is skipped with a note, exit 0")
+    @Test("a digest file given by name is recognised by its content and skipped with a note, exit 0")
     func digestFile() throws {
         let folder = Fixtures.temporaryFolder()
         let file = folder.appendingPathComponent(Fixtures.digestKey("x"))
-        try Fixtures.write(try Fixtures.gzip(Array(#"{"awsAccountId":"123456789012","logFiles":[]}"#.utf8)), to: file)
+        try Fixtures.write(try Fixtures.gzip(Array(#"{"awsAccountId":"123456789012","digestStartTime":"2025-03-04T09:10:00Z","logFiles":[]}"#.utf8)), to: file)
         let r = try CLI.run(["scan", file.path], timeout: 60)
         #expect(r.status == 0, "stderr: \(r.stderr)")
         #expect(r.stderr.contains("digest"))
         #expect(r.stdout.contains("0 finding(s)"))
+    }
+
+    @Test("a file under CloudTrail-Digest/ that holds records is read, not skipped by its path")
+    func recordsUnderDigestFolder() throws {
+        let folder = Fixtures.temporaryFolder()
+        let file = folder.appendingPathComponent(Fixtures.digestKey("y"))
+        try Fixtures.write(try Fixtures.gzip(Fixtures.log([Fixtures.stopLogging])), to: file)
+        for path in [file.path, folder.path] {
+            let r = try CLI.run(["scan", "--format", "jsonl", path], timeout: 60)
+            #expect(r.status == 0, "stderr: \(r.stderr)")
+            #expect(Set(r.eventIDs) == ["ev-stop-1"], "\(path)")
+        }
     }
 
     @Test("an empty file is fine: no events, exit 0")
