@@ -185,3 +185,43 @@ struct ReplayCLITests {
         #expect(left.count == 1 && left.first?.contains("Scheduled Event") == true, "\(left)")
     }
 }
+
+/// SECURITY.md: credentials never reach the CLI's output, on success or on AWS errors, at debug level.
+@Suite("Secrets never in logs (CLI)")
+struct SecretsCLITests {
+    static let secretSentinel = "SENTINELsecretKEY0123456789abcdefSENTINEL"
+    static let tokenSentinel = "SENTINELsessionTOKENzyxwvutsrqSENTINEL"
+
+    @Test("sentinel secret key and session token appear in no output of scan s3:// and replay, errors included")
+    func cliOutput() async throws {
+        let moto = try await MotoServer.shared()
+        let setup = ReplayCLITests(moto: moto)
+        let bucket = uniqueName("secrets-trail")
+        try setup.aws(["s3api", "create-bucket", "--bucket", bucket])
+        let file = Fixtures.temporaryFolder().appendingPathComponent("log.json.gz")
+        try Fixtures.write(try Fixtures.gzip(Fixtures.log([Fixtures.stopLogging])), to: file)
+        try setup.aws(["s3", "cp", "--quiet", file.path, "s3://\(bucket)/\(Fixtures.logKey("s"))"])
+        let dlq = try setup.queue("secrets-dlq")
+        try setup.send(dlq, setup.s3Notification(bucket: bucket, key: Fixtures.logKey("s")))
+        try setup.send(dlq, setup.s3Notification(bucket: bucket, key: Fixtures.logKey("missing")))
+
+        let env = CLI.environment([
+            "AWS_SECRET_ACCESS_KEY": Self.secretSentinel, "AWS_SESSION_TOKEN": Self.tokenSentinel, "LOG_LEVEL": "debug",
+        ])
+        let runs = [
+            try CLI.run(["scan", "--endpoint-url", moto.endpoint, "s3://\(bucket)/AWSLogs/", "s3://\(uniqueName("missing"))/x/"], environment: env),
+            try CLI.run(["replay", dlq, "--dry-run", "--endpoint-url", moto.endpoint], environment: env),
+            // In process against a table that does not exist: every re-drive fails with DynamoDB's error, logged.
+            try CLI.run(["replay", dlq, "--table", uniqueName("no-such-table"), "--sns-topic-arn",
+                         "arn:aws:sns:us-east-1:123456789012:none", "--endpoint-url", moto.endpoint], environment: env),
+        ]
+        #expect(runs[0].status == 1 && runs[0].stdout.contains("finding(s)") && runs[0].stderr.contains("NoSuchBucket"), "\(runs[0].stderr)")
+        #expect(runs[1].stdout.contains("would re-drive 2"), "\(runs[1].stdout)")
+        #expect(runs[2].status == 1 && runs[2].stdout.contains("2 failed"), "\(runs[2].stdout)\n\(runs[2].stderr)")
+        for (i, r) in runs.enumerated() {
+            for sentinel in [Self.secretSentinel, Self.tokenSentinel] {
+                #expect(!r.stdout.contains(sentinel) && !r.stderr.contains(sentinel), "run \(i) printed a sentinel")
+            }
+        }
+    }
+}
