@@ -82,6 +82,14 @@ let package = Package(
         .executableTarget(name: "catalog-embed", dependencies: ["TriplineRuleDocument"], path: "Plugins/catalog-embed"),
         .plugin(name: "EmbedCatalog", capability: .buildTool(), dependencies: ["catalog-embed"]),
 
+        // Fuzz targets: plain code in the normal build (the regression replay runs them); scripts/fuzz compiles them
+        // again with -sanitize=fuzzer,address into .build-fuzz for libFuzzer.
+        .target(
+            name: "TriplineFuzzTargets",
+            dependencies: ["TriplineJSON", "TriplineCore", "TriplineIO", "TriplineRules", "TriplineService", "TriplineAWS", "SigV4", "CZlib"],
+            path: "Fuzz/Targets"
+        ),
+
         // Tests. TriplineTestSupport starts real servers (moto_server, the Lambda RIE) for the tests that need them.
         .target(name: "TriplineTestSupport", path: "Tests/Support"),
         .testTarget(name: "TriplineJSONTests", dependencies: ["TriplineJSON", "TriplineTestSupport"]),
@@ -99,6 +107,7 @@ let package = Package(
             name: "DeployTests",
             dependencies: ["TriplineService", "TriplineAWS", "TriplineLambda", "TriplineCore", "TriplineRules", "TriplineTestSupport"]
         ),
+        .testTarget(name: "FuzzRegressionTests", dependencies: ["TriplineFuzzTargets"]),
         .testTarget(name: "CLITests", dependencies: ["TriplineJSON", "TriplineTestSupport"]),
     ]
 )
