@@ -30,19 +30,6 @@ struct CorpusReplayTests {
         }
     }
 
-    /// Seeds that still crash (stack overflow on 20,000 nested conditions) or exhaust memory (a YAML alias bomb):
-    /// the rule loader's depth and alias limits are issue 16 item 2, built on another branch. With that fix merged,
-    /// move Fuzz/pending/rules/* to Fuzz/corpus/rules/ and delete this test.
-    @Test("pending: hostile rule files the rule loader cannot take yet", .disabled("issue 16 item 2 (rule loader limits) not merged"),
-          arguments: ["rules"])
-    func pending(_ name: String) throws {
-        let target = try #require(FuzzTargets.named(name))
-        for file in Self.files("pending", name) {
-            let bytes = try [UInt8](Data(contentsOf: file))
-            try bytes.withUnsafeBufferPointer { try target.run($0) }
-        }
-    }
-
     @Test("the driver and scripts/fuzz know the same targets")
     func targetsListed() throws {
         let script = try String(contentsOf: Self.fuzzRoot.appendingPathComponent("../scripts/fuzz").standardized, encoding: .utf8)
