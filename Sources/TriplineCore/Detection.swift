@@ -226,6 +226,10 @@ final class FieldMatcher: Sendable {
         case fieldRef(Int32, BytePattern.Wrap, cased: Bool)
         case publicPolicy(Bool)
         case externalPrincipal(Bool)
+        /// `|aws_ip: true`: an address inside AWS's published ranges; `false`: an address outside them.
+        case awsAddress(Bool)
+        /// `userIdentity|actor: human`: who is behind the call, from the whole event (`ActorKind`).
+        case actor(ActorKind)
     }
 
     enum Comparison: Sendable { case gt, gte, lt, lte }
@@ -233,7 +237,7 @@ final class FieldMatcher: Sendable {
     static let knownModifiers: Set<String> = [
         "contains", "startswith", "endswith", "all", "re", "i", "m", "s", "cidr", "exists", "gt", "gte", "lt", "lte",
         "fieldref", "cased", "neq", "windash", "base64", "base64offset", "utf16le", "utf16be", "utf16", "wide",
-        "publicpolicy", "externalprincipal", "expand",
+        "publicpolicy", "externalprincipal", "expand", "aws_ip", "actor",
     ]
 
     init(_ spec: FieldSpec) throws(DetectionError) {
@@ -301,6 +305,14 @@ final class FieldMatcher: Sendable {
             } else if mods.contains("fieldref") {
                 references.append(JSONPath(value.text))
                 tests.append(.fieldRef(Int32(references.count - 1), wrap, cased: cased))
+            } else if mods.contains("actor") {
+                guard case .string(let name) = value, let kind = ActorKind(rawValue: name.lowercased()) else {
+                    throw DetectionError("'|actor' takes human, automation or aws-service")
+                }
+                tests.append(.actor(kind))
+            } else if mods.contains("aws_ip") {
+                guard case .bool(let b) = value else { throw DetectionError("'|aws_ip' takes true or false") }
+                tests.append(.awsAddress(b))
             } else if mods.contains("publicpolicy") || mods.contains("externalprincipal") {
                 guard case .bool(let b) = value else { throw DetectionError("policy modifiers take true or false") }
                 tests.append(mods.contains("publicpolicy") ? .publicPolicy(b) : .externalPrincipal(b))
@@ -339,7 +351,7 @@ final class FieldMatcher: Sendable {
         tests.map { t -> Int in
             switch t {
             case .pattern, .number, .bool, .null, .compare: return 0
-            case .cidr, .fieldRef: return 1
+            case .cidr, .fieldRef, .awsAddress, .actor: return 1
             case .regex: return 2
             case .publicPolicy, .externalPrincipal: return 3
             }
@@ -471,7 +483,7 @@ final class FieldMatcher: Sendable {
         case .bool(let b): return (b ? FieldMatcher.trueText : FieldMatcher.falseText).matches(bytes)
         case .regex(let r): return regexes[Int(r)].matches(bytes)
         case .null: return false
-        case .cidr, .compare, .fieldRef, .publicPolicy, .externalPrincipal: return nil
+        case .cidr, .compare, .fieldRef, .publicPolicy, .externalPrincipal, .awsAddress, .actor: return nil
         }
     }
 
@@ -511,6 +523,12 @@ final class FieldMatcher: Sendable {
         case .cidr(let network):
             guard kind == .string, let address = view.withStringBytes(v, IPAddress.init(bytes:)) else { return false }
             return network.contains(address)
+        case .actor(let kind):
+            return ActorKind.classify(view, root: root) == kind
+        case .awsAddress(let inside):
+            // Not an address (`ec2.amazonaws.com`, `AWS Internal`): neither inside nor outside.
+            guard kind == .string, let address = view.withStringBytes(v, IPAddress.init(bytes:)) else { return false }
+            return AWSAddressRanges.current.contains(address) == inside
         case .compare(let op, let n):
             guard let d = view.double(v) else { return false }
             switch op {

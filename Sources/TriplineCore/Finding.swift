@@ -219,45 +219,144 @@ extension Finding {
     }
 }
 
-/// `{dotted.path}` placeholders in rule titles. `{{` and `}}` are literal braces.
+/// `{dotted.path}` placeholders in rule titles. A placeholder may list alternatives, the first present one wins:
+/// `{requestParameters.userName|requestParameters.roleName}`; a quoted last alternative is the wording when none is
+/// present: `{requestParameters.userName|'a user'}`. `@principal` names who acted in words (`the root account`, an
+/// IAM user's name, `role/session`, the calling service). A placeholder with nothing to show is left out and the
+/// spacing around it closed up: a title never says `unknown`. `{{` and `}}` are literal braces.
 public enum TitleTemplate {
     static let maxValueLength = 120
 
     public static func render(_ template: String, view: JSONView, root: Int = 0) -> String {
         var out = ""
+        var dropped = false
+        forEachPiece(template) { piece in
+            switch piece {
+            case .text(let t): out += t
+            case .placeholder(let alternatives):
+                if var value = fill(alternatives, view: view, root: root) {
+                    if value.count > maxValueLength { value = String(value.prefix(maxValueLength)) + "…" }
+                    out += value
+                } else {
+                    dropped = true
+                }
+            }
+        }
+        return dropped ? tidy(out) : out
+    }
+
+    /// The placeholders of `template` that neither the event nor a default fills (for tests and linting).
+    public static func unfilled(_ template: String, view: JSONView, root: Int = 0) -> [String] {
+        var result: [String] = []
+        forEachPiece(template) { piece in
+            if case .placeholder(let alternatives) = piece, fill(alternatives, view: view, root: root) == nil {
+                result.append(alternatives.joined(separator: "|"))
+            }
+        }
+        return result
+    }
+
+    /// The placeholder paths a template uses (for linting): each alternative, quoted defaults left out.
+    public static func placeholders(_ template: String) -> [String] {
+        var result: [String] = []
+        forEachPiece(template) { piece in
+            if case .placeholder(let alternatives) = piece {
+                if alternatives.isEmpty { result.append("") }
+                result += alternatives.filter { !isLiteral($0) }
+            }
+        }
+        return result
+    }
+
+    enum Piece { case text(String), placeholder([String]) }
+
+    static func forEachPiece(_ template: String, _ body: (Piece) -> Void) {
+        var text = ""
         var i = template.startIndex
         while i < template.endIndex {
             let c = template[i]
             let next = template.index(after: i)
             if c == "{", next < template.endIndex, template[next] == "{" {
-                out.append("{")
+                text.append("{")
                 i = template.index(after: next)
             } else if c == "}", next < template.endIndex, template[next] == "}" {
-                out.append("}")
+                text.append("}")
                 i = template.index(after: next)
             } else if c == "{", let close = template[next...].firstIndex(of: "}") {
-                let path = JSONPath(String(template[next..<close]))
-                var value = view.first(path, from: root).flatMap(view.scalarText) ?? "unknown"
-                if value.count > maxValueLength { value = String(value.prefix(maxValueLength)) + "…" }
-                out += value
+                if !text.isEmpty { body(.text(text)); text = "" }
+                let inner = template[next..<close]
+                let alternatives = inner.isEmpty ? [] : inner.split(separator: "|", omittingEmptySubsequences: false)
+                    .map { String($0).trimmingSpaces }
+                body(.placeholder(alternatives))
                 i = template.index(after: close)
             } else {
-                out.append(c)
+                text.append(c)
                 i = next
             }
         }
-        return out
+        if !text.isEmpty { body(.text(text)) }
     }
 
-    /// The placeholder paths a template uses (for linting).
-    public static func placeholders(_ template: String) -> [String] {
-        var result: [String] = []
-        var rest = Substring(template.replacingOccurrences(of: "{{", with: "").replacingOccurrences(of: "}}", with: ""))
-        while let open = rest.firstIndex(of: "{"), let close = rest[open...].firstIndex(of: "}") {
-            result.append(String(rest[rest.index(after: open)..<close]))
-            rest = rest[rest.index(after: close)...]
+    static func isLiteral(_ alternative: String) -> Bool {
+        alternative.count >= 2 && alternative.hasPrefix("'") && alternative.hasSuffix("'")
+    }
+
+    static func fill(_ alternatives: [String], view: JSONView, root: Int) -> String? {
+        for alternative in alternatives {
+            if isLiteral(alternative) { return String(alternative.dropFirst().dropLast()) }
+            let value = alternative == "@principal"
+                ? Principal.describe(view: view, root: root)
+                : view.first(JSONPath(alternative), from: root).flatMap { text(view, $0) }
+            if let value, !value.isEmpty { return value }
         }
-        return result
+        return nil
+    }
+
+    /// A scalar's text, or a list of scalars joined with commas (`valuesToAdd: ["111…", "222…"]`).
+    static func text(_ view: JSONView, _ node: Int) -> String? {
+        guard view.kind(node) == .array else { return view.scalarText(node) }
+        var items: [String] = []
+        view.forEachElement(of: node) { e in
+            if let t = view.scalarText(e), !t.isEmpty { items.append(t) }
+            return items.count < 10
+        }
+        return items.joined(separator: ", ")
+    }
+
+    /// Closes up what a left-out placeholder leaves behind: doubled spaces, empty brackets, a space before
+    /// punctuation.
+    static func tidy(_ text: String) -> String {
+        var s = text.replacingOccurrences(of: "()", with: "").replacingOccurrences(of: "''", with: "")
+        while s.contains("  ") { s = s.replacingOccurrences(of: "  ", with: " ") }
+        for p in [" )", " ,", " :", " ."] { s = s.replacingOccurrences(of: p, with: String(p.dropFirst())) }
+        return s.trimmingSpaces
+    }
+}
+
+/// Who acted, in words a responder reads at a glance.
+public enum Principal {
+    static let type = JSONPath("userIdentity.type"), arn = JSONPath("userIdentity.arn"),
+        userName = JSONPath("userIdentity.userName"), invokedBy = JSONPath("userIdentity.invokedBy"),
+        principalID = JSONPath("userIdentity.principalId"), account = JSONPath("userIdentity.accountId")
+
+    public static func describe(view: JSONView, root: Int) -> String? {
+        func text(_ path: JSONPath) -> String? {
+            view.first(path, from: root).flatMap(view.scalarText).flatMap { $0.isEmpty ? nil : $0 }
+        }
+        switch text(type) {
+        case "Root":
+            return text(account).map { "the root account of \($0)" } ?? "the root account"
+        case "IAMUser":
+            return text(userName) ?? text(arn)
+        case "AssumedRole":
+            // arn:aws:sts::123456789012:assumed-role/Role/session → Role/session
+            if let a = text(arn), let r = Substring(a).range(of: ":assumed-role/") { return String(a[r.upperBound...]) }
+            return text(arn) ?? text(principalID)
+        case "AWSService":
+            return text(invokedBy)
+        default:
+            return text(arn) ?? text(userName) ?? text(invokedBy) ?? text(principalID)
+        }
     }
 }
 

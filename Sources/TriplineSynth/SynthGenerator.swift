@@ -28,6 +28,9 @@ public struct SynthConfig: Sendable, Equatable {
     public var largeRate: Double
     public var trailName: String
     public var bucket: String
+    /// Records drawn from a busy organisation's ordinary write activity (autoscaling, CI and Terraform, instances on
+    /// public AWS addresses, Identity Center sessions, backups). 0 (the default) draws none and consumes no randomness.
+    public var busyRate: Double = 0
 
     public init(
         seed: UInt64 = 1, accountId: String = "123456789012", regions: [String] = ["us-east-1", "eu-west-1"],
@@ -46,6 +49,17 @@ public struct SynthConfig: Sendable, Equatable {
         self.largeRate = largeRate
         self.trailName = trailName
         self.bucket = bucket ?? "aws-cloudtrail-logs-\(accountId)-3f9a1c2e"
+    }
+}
+
+extension SynthConfig {
+    /// A busy organisation's ordinary day: four regions, a third of records from the busy menu, nothing from the
+    /// security menu. What high and critical rules must stay quiet on.
+    public static func busyOrganisation(seed: UInt64 = 7, eventsPerFile: Int = 2000) -> SynthConfig {
+        var c = SynthConfig(seed: seed, accountId: "210987654321", regions: ["us-east-1", "eu-west-1", "eu-central-1", "ap-southeast-2"],
+                            eventsPerFile: eventsPerFile, securityRate: 0)
+        c.busyRate = 0.33
+        return c
     }
 }
 
@@ -84,6 +98,7 @@ public struct SynthGenerator: Sendable {
     let errorT: UInt64
     let securityT: UInt64
     let largeT: UInt64
+    let busyT: UInt64
     let slashT = threshold(0.01)
     let asciiT = threshold(0.03)
 
@@ -108,6 +123,7 @@ public struct SynthGenerator: Sendable {
         // A burst draw yields ~14 records on average; scale so `securityRate` is the per-record rate.
         securityT = threshold(config.securityRate / (1 + 13.5 / Double(SecurityKind.allCases.count)))
         largeT = threshold(config.largeRate)
+        busyT = config.busyRate > 0 ? threshold(config.busyRate) : 0
     }
 
     /// Appends one CloudTrail record (a JSON object, no separator) to `buffer` and advances the clock.
@@ -127,6 +143,8 @@ public struct SynthGenerator: Sendable {
         } else if rng.chance(securityT) {
             stats.security += 1
             security(&o, SecurityKind.allCases[rng.below(SecurityKind.allCases.count)])
+        } else if busyT > 0 && rng.chance(busyT) {
+            busy(&o)
         } else if rng.chance(largeT) {
             stats.large += 1
             large(&o)

@@ -56,6 +56,8 @@ final class World: Sendable {
     let users: [String]
     let roles: [String]
     let externalAccounts = ["999988887777", "444455556666", "210987654321"]
+    /// Actors of the busy-organisation menu (`SynthConfig.busyRate`), from their own random stream.
+    let busy: BusyActors
 
     static let idChars = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567".utf8)
     static let alnum = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789".utf8)
@@ -203,5 +205,6 @@ final class World: Sendable {
                 azs: ["a", "b", "c"].map { region + $0 }, vpcEndpoint: World.hexId(&r, "vpce-0", 16)))
         }
         regions = rs
+        busy = BusyActors(account: acct, seed: config.seed)
     }
 }

@@ -21,13 +21,14 @@ struct Tripline: AsyncParsableCommand {
             Exit status: 0 every input was read; 1 some input could not be read; 2 usage or rule errors; \
             3 with --fail-on, a finding at or above that severity.
             """,
-        subcommands: [Scan.self, Watch.self, Replay.self, Findings.self, Rules.self, EventBridgePattern.self]
+        subcommands: [Scan.self, Watch.self, Replay.self, Findings.self, Rules.self, EventBridgePattern.self, IPRanges.self]
     )
 
     /// Usage errors exit 2 (not ArgumentParser's 64), so scripts see one code for "you called it wrong".
     static func main() async {
         do {
             var command = try parseAsRoot()
+            IPRanges.installCache()
             if var async = command as? AsyncParsableCommand {
                 try await async.run()
             } else {

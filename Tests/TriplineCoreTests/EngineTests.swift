@@ -194,7 +194,37 @@ struct SupportTests {
     @Test("title templates fill placeholders and keep literal braces")
     func titles() throws {
         let doc = try JSONDocument(parsing: Array(#"{"a":{"b":"x"}}"#.utf8))
-        #expect(doc.withView { TitleTemplate.render("v={a.b} {{lit}} {missing}", view: $0) } == "v=x {lit} unknown")
+        #expect(doc.withView { TitleTemplate.render("v={a.b} {{lit}} {missing}", view: $0) } == "v=x {lit}")
+    }
+
+    @Test("title placeholders take alternatives and a default, and leave out what is absent")
+    func titleAlternatives() throws {
+        let doc = try JSONDocument(parsing: Array(#"""
+            {"requestParameters":{"roleName":"ops","userName":""},"userIdentity":{"type":"Root","accountId":"111122223333"}}
+            """#.utf8))
+        func render(_ t: String) -> String { doc.withView { TitleTemplate.render(t, view: $0) } }
+        // An empty value counts as absent: the next alternative is taken.
+        #expect(render("attached to {requestParameters.userName|requestParameters.roleName|requestParameters.groupName}")
+            == "attached to ops")
+        #expect(render("for {requestParameters.groupName|'a group'} by {@principal}")
+            == "for a group by the root account of 111122223333")
+        #expect(render("Key {requestParameters.keyId} deleted ({requestParameters.x})") == "Key deleted")
+        #expect(!render("{a}unknown{b}").contains("{"))
+        #expect(doc.withView { TitleTemplate.unfilled("{a|b} {requestParameters.roleName} {c|'d'}", view: $0) } == ["a|b"])
+        #expect(TitleTemplate.placeholders("{a|b|'x'} {{lit}} {c}") == ["a", "b", "c"])
+    }
+
+    @Test("@principal names each kind of identity")
+    func principalWords() throws {
+        func describe(_ json: String) throws -> String? {
+            try JSONDocument(parsing: Array(json.utf8)).withView { Principal.describe(view: $0, root: 0) }
+        }
+        #expect(try describe(#"{"userIdentity":{"type":"IAMUser","userName":"ci","arn":"arn:aws:iam::1:user/ci"}}"#) == "ci")
+        #expect(try describe(#"{"userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/R/s"}}"#) == "R/s")
+        #expect(try describe(#"{"userIdentity":{"type":"AWSService","invokedBy":"backup.amazonaws.com"}}"#)
+            == "backup.amazonaws.com")
+        #expect(try describe(#"{"userIdentity":{"type":"Root"}}"#) == "the root account")
+        #expect(try describe(#"{"eventName":"x"}"#) == nil)
     }
 }
 

@@ -31,6 +31,19 @@ struct CatalogTests {
         }
     }
 
+    @Test("every title is filled on the rule's positive tests: no placeholder left empty, never 'unknown'")
+    func titlesFilled() {
+        for rule in catalog.rules {
+            for test in rule.tests where test.expect {
+                let (title, unfilled) = JSONDocument(test.event).withView {
+                    (TitleTemplate.render(rule.title, view: $0), TitleTemplate.unfilled(rule.title, view: $0))
+                }
+                #expect(unfilled.isEmpty, "\(rule.id) '\(test.name)': \(unfilled) empty in '\(title)'")
+                #expect(!title.lowercased().contains("unknown"), "\(rule.id) '\(test.name)': \(title)")
+            }
+        }
+    }
+
     @Test("every rule says what happened and what to do")
     func metadata() {
         for rule in catalog.rules {
