@@ -6,7 +6,7 @@ import TriplineRules
 /// Where the service reads its configuration at cold start (`TRIPLINE_CONFIG`): a file (bundled in the deployment
 /// package: a relative path is read from the package, `LAMBDA_TASK_ROOT`), an S3 object (`s3://bucket/key`) or a
 /// Parameter Store parameter (`ssm:/name`, String or SecureString). Without `TRIPLINE_CONFIG`, a `tripline.yml`
-/// bundled at the root of the package is read if there is one.
+/// bundled at the root of the package (`$LAMBDA_TASK_ROOT/tripline.yml`) is read if there is one.
 public enum ConfigurationSource: Sendable, Equatable, CustomStringConvertible {
     case file(String)
     case s3(bucket: String, key: String)
@@ -37,7 +37,8 @@ public enum ConfigurationSource: Sendable, Equatable, CustomStringConvertible {
     public static func fromEnvironment(_ env: [String: String]) throws(Invalid) -> ConfigurationSource? {
         let taskRoot = env["LAMBDA_TASK_ROOT"].flatMap { $0.isEmpty ? nil : $0 }
         if let named = env["TRIPLINE_CONFIG"], !named.isEmpty { return try parse(named, taskRoot: taskRoot) }
-        let bundled = (taskRoot ?? FileManager.default.currentDirectoryPath) + "/tripline.yml"
+        guard let taskRoot else { return nil }
+        let bundled = taskRoot + "/tripline.yml"
         return FileManager.default.fileExists(atPath: bundled) ? .file(bundled) : nil
     }
 
