@@ -65,8 +65,11 @@ public struct SuppressedTally: Sendable {
 
     public var isEmpty: Bool { matches.isEmpty }
 
+    /// Records a suppressed match. A threshold rule's match is counted but not kept as a finding: alone it would
+    /// not have been one, and whether its group would have crossed the threshold is not worth a second tally.
     public mutating func record(_ suppressor: Int, rule: Int, of rules: [Rule], view: JSONView, root: Int, input: InputRef) {
         matches[suppressor, default: 0] += 1
+        guard (rules[rule].threshold?.count ?? 0) <= 1 else { return }
         tallies[suppressor, default: DedupTally()].record(rule, of: rules, view: view, root: root, input: input)
     }
 
