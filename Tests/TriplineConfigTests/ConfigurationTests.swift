@@ -287,6 +287,47 @@ struct ConfigurationTests {
         #expect(tuned.diagnostics.map(\.description) == ["tripline.yml:3: warning: 'test.lambda.code-udpated' names no loaded rule"])
     }
 
+    @Test("filters target rules by Sigma name too; a filter whose target is missing is warned about")
+    func filterTargets() {
+        let file = """
+            id: 8f1c3a52-0000-4000-8000-000000000002
+            name: lambda_code_updated
+            title: Lambda code updated
+            detection:
+              s:
+                eventName: UpdateFunctionCode20150331v2
+              condition: s
+            ---
+            title: Only outside the build account
+            filter:
+              rules: [lambda_code_updated, no_such_rule]
+              build:
+                recipientAccountId: '999988887777'
+              condition: not build
+            """
+        let loaded = rules(file)
+        #expect(loaded.diagnostics.isEmpty, "\(loaded.diagnostics)")
+        let r = run(Configuration(path: ""), loaded, [
+            event("UpdateFunctionCode20150331v2", arn: "a", account: "999988887777", id: "1"),
+            event("UpdateFunctionCode20150331v2", arn: "a", account: "111122223333", id: "2"),
+        ])
+        #expect(r.alerts == ["8f1c3a52-0000-4000-8000-000000000002"])
+        #expect(r.suppressed.values.sorted() == [1])
+        #expect(r.tuned.diagnostics.map(\.description) == [
+            "extra.yml:9: warning: filter 'Only outside the build account' targets 'no_such_rule', which is no loaded rule",
+        ])
+    }
+
+    @Test("rule selector globs")
+    func globs() {
+        #expect(Glob.matches("tripline.iam.*", "tripline.iam.user-created"))
+        #expect(Glob.matches("*.iam.*", "tripline.IAM.x"))
+        #expect(Glob.matches("tripline.?am.x", "tripline.iam.x"))
+        #expect(!Glob.matches("tripline.iam.*", "tripline.s3.x"))
+        #expect(!Glob.matches("tripline.iam", "tripline.iam.x"))
+        #expect(Glob.matches("a*b*c", "aXXbYYc") && !Glob.matches("a*b*c", "aXXbYY"))
+    }
+
     @Test("expiry dates are real dates")
     func dates() {
         #expect(Expiry("2026-02-28") != nil)
