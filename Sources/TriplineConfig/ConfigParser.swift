@@ -250,35 +250,31 @@ struct ConfigReader {
         if criteria.isEmpty {
             error(entry, "an allow-list entry needs at least one of accounts, principals, source_addresses, user_agents, regions (to turn a rule off, use tuning.rules with disable: true)")
         }
-        var entryValue = AllowEntry(name: name, rules: rules, origin: EntryOrigin(path: path, line: entry.line, reason: ""),
-                                    detection: Self.nothing)
-        entryValue.accounts = criteria["accounts"]?.values ?? []
-        entryValue.principals = criteria["principals"]?.values ?? []
-        entryValue.sourceAddresses = criteria["source_addresses"]?.values ?? []
-        entryValue.userAgents = criteria["user_agents"]?.values ?? []
-        entryValue.regions = criteria["regions"]?.values ?? []
-        for (account) in entryValue.accounts where account.utf8.count != 12 || !account.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
+        let accounts = criteria["accounts"]?.values ?? []
+        let sourceAddresses = criteria["source_addresses"]?.values ?? []
+        for account in accounts where account.utf8.count != 12 || !account.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
             error(criteria["accounts"]!.node, "account '\(account)' is not a 12-digit AWS account id (quote ids that start with 0)")
         }
-        for address in entryValue.sourceAddresses where address.contains("/") && IPNetwork(address) == nil {
+        for address in sourceAddresses where address.contains("/") && IPNetwork(address) == nil {
             error(criteria["source_addresses"]!.node, "'\(address)' is not a CIDR network")
         }
-        guard let origin = origin(entry, fields) else { return nil }
-        entryValue.origin = origin
-        guard diagnostics.count(where: { $0.level == .error }) == errorsBefore else { return nil }
+        guard let origin = origin(entry, fields), diagnostics.count(where: { $0.level == .error }) == errorsBefore else { return nil }
+        let spec = AllowDetection.spec(
+            accounts: accounts, principals: criteria["principals"]?.values ?? [], sourceAddresses: sourceAddresses,
+            userAgents: criteria["user_agents"]?.values ?? [], regions: criteria["regions"]?.values ?? [])
         do {
-            entryValue.detection = try Detection.compile(AllowDetection.spec(entryValue))
+            var allowed = AllowEntry(name: name, rules: rules, origin: origin, detection: try Detection.compile(spec))
+            allowed.accounts = accounts
+            allowed.principals = criteria["principals"]?.values ?? []
+            allowed.sourceAddresses = sourceAddresses
+            allowed.userAgents = criteria["user_agents"]?.values ?? []
+            allowed.regions = criteria["regions"]?.values ?? []
+            return allowed
         } catch {
             self.error(entry, "cannot compile this entry: \(error.message)")
             return nil
         }
-        return entryValue
     }
-
-    /// A placeholder detection for entries not yet compiled.
-    static let nothing: Detection = try! Detection.compile(DetectionSpec(
-        selections: [("never", .fieldGroups([[FieldSpec(field: "eventID", modifiers: ["exists"], values: [.bool(false)])]]))],
-        conditions: ["never and not never"]))
 
     mutating func readFilter(_ entry: RuleNode, lists: NamedLists) -> RuleFilter? {
         guard let fields = members(entry, "a tuning.filters entry") else { return nil }
@@ -294,35 +290,37 @@ struct ConfigReader {
 
 /// What an allow-list entry's criteria mean, as a Sigma detection over the event.
 enum AllowDetection {
-    static func spec(_ entry: AllowEntry) -> DetectionSpec {
+    static func spec(
+        accounts: [String], principals: [String], sourceAddresses: [String], userAgents: [String], regions: [String]
+    ) -> DetectionSpec {
         var selections: [(name: String, selection: SelectionSpec)] = []
         func add(_ name: String, _ groups: [[FieldSpec]]) {
             if !groups.isEmpty { selections.append((name, .fieldGroups(groups))) }
         }
         func strings(_ values: [String]) -> [SigmaValue] { values.map(SigmaValue.string) }
-        if !entry.accounts.isEmpty {
-            add("accounts", [[FieldSpec(field: "recipientAccountId", modifiers: [], values: strings(entry.accounts))]])
+        if !accounts.isEmpty {
+            add("accounts", [[FieldSpec(field: "recipientAccountId", modifiers: [], values: strings(accounts))]])
         }
-        if !entry.principals.isEmpty {
+        if !principals.isEmpty {
             // A role session's ARN names the session; its issuer is the role, which is what people allow-list.
             add("principals", [
-                [FieldSpec(field: "userIdentity.arn", modifiers: [], values: strings(entry.principals))],
-                [FieldSpec(field: "userIdentity.sessionContext.sessionIssuer.arn", modifiers: [], values: strings(entry.principals))],
+                [FieldSpec(field: "userIdentity.arn", modifiers: [], values: strings(principals))],
+                [FieldSpec(field: "userIdentity.sessionContext.sessionIssuer.arn", modifiers: [], values: strings(principals))],
             ])
         }
-        if !entry.sourceAddresses.isEmpty {
-            let networks = entry.sourceAddresses.filter { IPNetwork($0) != nil }
-            let names = entry.sourceAddresses.filter { IPNetwork($0) == nil }
+        if !sourceAddresses.isEmpty {
+            let networks = sourceAddresses.filter { IPNetwork($0) != nil }
+            let names = sourceAddresses.filter { IPNetwork($0) == nil }
             var groups: [[FieldSpec]] = []
             if !networks.isEmpty { groups.append([FieldSpec(field: "sourceIPAddress", modifiers: ["cidr"], values: strings(networks))]) }
             if !names.isEmpty { groups.append([FieldSpec(field: "sourceIPAddress", modifiers: [], values: strings(names))]) }
             add("source_addresses", groups)
         }
-        if !entry.userAgents.isEmpty {
-            add("user_agents", [[FieldSpec(field: "userAgent", modifiers: [], values: strings(entry.userAgents))]])
+        if !userAgents.isEmpty {
+            add("user_agents", [[FieldSpec(field: "userAgent", modifiers: [], values: strings(userAgents))]])
         }
-        if !entry.regions.isEmpty {
-            add("regions", [[FieldSpec(field: "awsRegion", modifiers: [], values: strings(entry.regions))]])
+        if !regions.isEmpty {
+            add("regions", [[FieldSpec(field: "awsRegion", modifiers: [], values: strings(regions))]])
         }
         return DetectionSpec(selections: selections, conditions: [selections.map(\.name).joined(separator: " and ")])
     }
