@@ -5,7 +5,22 @@ import TriplineCore
 import TriplineJSON
 import TriplineTestSupport
 
+import TriplineConfig
+
 @testable import TriplineService
+
+/// Log lines written through a `Logger`, kept for assertions.
+final class LogLines: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines: [String] = []
+    func append(_ line: String) { lock.withLock { lines.append(line) } }
+    var json: [JSONValue] {
+        lock.withLock { lines }.compactMap { line in
+            guard let start = line.firstIndex(of: "{") else { return nil }
+            return try? JSONValue.parse(String(line[start...]))
+        }
+    }
+}
 
 /// The configuration reaching the function the three ways it can (bundled in the package, S3, SSM Parameter Store)
 /// and changing what it alerts, end to end on moto.
@@ -68,9 +83,18 @@ struct LambdaConfigurationTests {
         ])
         let payload = lambdaSQSEvent(
             [(id: "m1", body: envelope(maintenance)), (id: "m2", body: envelope(intruder))], queueArn: "arn:aws:sqs:us-east-1:123456789012:q")
-        let response = try responseJSON(try await handler.handle(payload, context: testContext()))
+        let lines = LogLines()
+        let log = Logger(level: .info, write: { lines.append($0) })
+        let response = try responseJSON(try await handler.handle(payload, context: InvocationContext(requestID: "r1", log: log)))
         #expect(failedItems(response) == [])
         #expect(response["suppressed"]?.text == "1")
+        // The invocation's log line says what was suppressed and by which entry.
+        let invocation = try #require(lines.json.first { $0["message"]?.stringValue == "invocation" })
+        #expect(invocation["suppressed"]?.text == "1")
+        let by = invocation["suppressed_by"]?.arrayValue?.first
+        #expect(by?["entry"]?.stringValue?.hasPrefix("allow 'trail maintenance' (") == true)
+        #expect(by?["reason"]?.stringValue == "the ops role pauses trails during maintenance windows")
+        #expect(by?["matches"]?.text == "1")
         #expect(response["alerted"]?.text == "1")
 
         let alerts = try await stack.capturedAlerts(expecting: 1)
@@ -78,6 +102,35 @@ struct LambdaConfigurationTests {
         #expect(alerts.first?.message.contains(intruderTrail) == true)
         #expect(alerts.first?.message.contains("account  123456789012 (production)") == true)
         #expect(try await stack.capturedAlerts(expecting: 1, seconds: 2).isEmpty)
+    }
+
+    @Test("the scheduled poll applies the tuning too and logs what it suppressed")
+    func polled() async throws {
+        let stack = try await MotoStack.make()
+        let fake = try FakeLookupEvents()
+        fake.add(stopLogging(trail: uniqueName("polled-maintenance"), at: nowEpoch() - 300))
+        let (configuration, problems) = Configuration.parse(yaml: Self.config, path: "tripline.yml")
+        #expect(problems.isEmpty)
+        var config = ServiceConfig()
+        config.table = stack.table
+        config.minimumSeverity = .high
+        let sink = RecordingAlertSink()
+        let client = AWSClient(
+            region: "us-east-1", credentials: StaticCredentialProvider(accessKeyId: "AKIDCONF", secretAccessKey: "s"),
+            endpoint: fake.server.baseURL)
+        let handler = TriplineHandler(
+            config: config, rules: catalog, configuration: configuration, store: stack.store,
+            checkpoints: DynamoDBCheckpointStore(dynamo: stack.dynamo, table: stack.table), sink: sink,
+            objects: S3ObjectSource(client: stack.client), lookup: CloudTrailClient(client))
+        let lines = LogLines()
+        let payload = Array(#"{"version":"0","id":"1","detail-type":"Scheduled Event","source":"aws.events","account":"123456789012","time":"2026-11-22T10:00:00Z","region":"us-east-1","resources":[],"detail":{}}"#.utf8)
+        let response = try responseJSON(try await handler.handle(
+            payload, context: InvocationContext(requestID: "p1", log: Logger(level: .info, write: { lines.append($0) }))))
+        #expect(response["alerted"]?.text == "0")
+        #expect(await sink.messages.isEmpty)
+        let poll = try #require(lines.json.first { $0["message"]?.stringValue == "poll" })
+        #expect(poll["suppressed"]?.text == "1")
+        #expect(poll["suppressed_by"]?.arrayValue?.first?["reason"]?.stringValue == "the ops role pauses trails during maintenance windows")
     }
 
     @Test("without a configuration the same events both alert")
