@@ -38,6 +38,9 @@ let package = Package(
             plugins: ["EmbedCatalog"]
         ),
         .target(name: "TriplineAlerts", dependencies: ["TriplineCore", "TriplineJSON"]),
+        // The configuration file (tuning, account names, named lists; later destinations) as values, and what
+        // tuning does to rules. Pure: callers bring the text, from a file, S3 or SSM.
+        .target(name: "TriplineConfig", dependencies: ["TriplineCore", "TriplineRuleDocument", "TriplineRules"]),
 
         // Adapters.
         .target(name: "TriplineIO", dependencies: ["TriplineCore", "TriplineJSON", "CZlib", "CCRC32"]),
@@ -51,13 +54,15 @@ let package = Package(
         ),
         .target(
             name: "TriplineService",
-            dependencies: ["TriplineCore", "TriplineJSON", "TriplineRules", "TriplineIO", "TriplineAlerts", "TriplineAWS"]
+            dependencies: [
+                "TriplineCore", "TriplineJSON", "TriplineRules", "TriplineIO", "TriplineAlerts", "TriplineAWS", "TriplineConfig",
+            ]
         ),
         .target(
             name: "TriplineSQLite",
             dependencies: ["TriplineCore", "TriplineService", .product(name: "GRDB", package: "GRDB.swift")]
         ),
-        .target(name: "TriplineLambda", dependencies: ["TriplineService", "TriplineAWS", "TriplineCore", "TriplineJSON"]),
+        .target(name: "TriplineLambda", dependencies: ["TriplineService", "TriplineAWS", "TriplineCore", "TriplineJSON", "TriplineConfig"]),
 
         // Deterministic synthetic CloudTrail (benchmarks, bundled samples, scale tests).
         .target(name: "TriplineSynth"),
@@ -67,7 +72,7 @@ let package = Package(
             name: "tripline",
             dependencies: [
                 "TriplineCore", "TriplineJSON", "TriplineRules", "TriplineIO", "TriplineAlerts",
-                "TriplineService", "TriplineSQLite", "TriplineAWS",
+                "TriplineService", "TriplineSQLite", "TriplineAWS", "TriplineConfig",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -96,12 +101,16 @@ let package = Package(
         .testTarget(name: "TriplineCoreTests", dependencies: ["TriplineCore", "TriplineJSON", "TriplineRules", "TriplineTestSupport"]),
         .testTarget(name: "TriplineRulesTests", dependencies: ["TriplineRules", "TriplineRuleDocument", "TriplineCore", "TriplineJSON"]),
         .testTarget(name: "TriplineIOTests", dependencies: ["TriplineIO", "TriplineCore", "TriplineJSON", "TriplineRules", "TriplineSynth", "CZlib", "CCRC32", "TriplineTestSupport"]),
+        .testTarget(
+            name: "TriplineConfigTests",
+            dependencies: ["TriplineConfig", "TriplineRules", "TriplineCore", "TriplineJSON", "TriplineIO"]
+        ),
         .testTarget(name: "TriplineAlertsTests", dependencies: ["TriplineAlerts", "TriplineCore", "TriplineRules", "TriplineJSON"]),
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4"]),
         .testTarget(name: "TriplineAWSTests", dependencies: ["TriplineAWS", "SigV4", "TriplineTestSupport"]),
         .testTarget(
             name: "TriplineServiceTests",
-            dependencies: ["TriplineService", "TriplineAWS", "TriplineCore", "TriplineRules", "TriplineSQLite", "TriplineLambda", "TriplineTestSupport", "CZlib"]
+            dependencies: ["TriplineService", "TriplineAWS", "TriplineCore", "TriplineRules", "TriplineSQLite", "TriplineLambda", "TriplineTestSupport", "CZlib", "TriplineConfig"]
         ),
         .testTarget(
             name: "DeployTests",

@@ -30,6 +30,8 @@ public struct AWSService: Sendable, Equatable {
     public static let cloudTrail = AWSService(
         signingName: "cloudtrail", endpointPrefix: "cloudtrail", environmentName: "CLOUDTRAIL",
         wireProtocol: .json(version: "1.1", targetPrefix: "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101"))
+    public static let ssm = AWSService(
+        signingName: "ssm", endpointPrefix: "ssm", environmentName: "SSM", wireProtocol: .json(version: "1.1", targetPrefix: "AmazonSSM"))
     public static let eventBridge = AWSService(
         signingName: "events", endpointPrefix: "events", environmentName: "EVENTBRIDGE",
         wireProtocol: .json(version: "1.1", targetPrefix: "AWSEvents"))

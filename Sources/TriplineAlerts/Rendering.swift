@@ -68,6 +68,9 @@ public enum FindingJSON {
             ("event_source", .string(f.eventSource)),
             ("event_name", .string(f.eventName)),
             ("account_id", .string(f.accountID)),
+        ]
+        if let name = f.accountName { members.append(("account_name", .string(name))) }
+        members += [
             ("region", .string(f.region)),
             ("actor", .string(f.actor)),
             ("actor_type", .string(f.actorType)),
@@ -100,7 +103,7 @@ public enum FindingText {
         var when = e(f.eventTime)
         if f.count > 1 { when += "  (\(f.count) events, last \(e(f.lastEventTime)))" }
         lines.append("  time     \(when)")
-        lines.append("  account  \(e(f.accountID))   region \(e(f.region))")
+        lines.append("  account  \(e(f.accountID))" + (f.accountName.map { " (\(e($0)))" } ?? "") + "   region \(e(f.region))")
         lines.append("  actor    \(e(f.actor))" + (f.actorType.isEmpty ? "" : " (\(e(f.actorType)))"))
         lines.append("  source   \(e(f.sourceIP))   agent \(e(f.userAgent))")
         lines.append("  event    \(e(f.eventSource)) \(e(f.eventName))   id \(e(f.eventID))"

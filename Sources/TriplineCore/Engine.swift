@@ -20,11 +20,15 @@ public struct Engine: Sendable {
     private let failed: [Int32]
     private let byIdentityType: ByteTable
     private let global: [Int32]
+    /// What keeps a match from becoming an alert (allow-lists, Sigma filters): checked on matches only, by whoever
+    /// turns matches into findings (`EventProcessor`).
+    public let suppression: Suppression
 
-    /// Builds the engine from enabled rules (disabled ones are kept out).
-    public init(rules: [Rule]) {
+    /// Builds the engine from enabled rules (disabled ones are kept out, never compiled into the index).
+    public init(rules: [Rule], suppressors: [Suppressor] = []) {
         let active = rules.filter(\.enabled)
         self.rules = active
+        suppression = Suppression(suppressors, rules: active)
         var names: [String: [Int32]] = [:]
         var namePrefixes: [(rule: Int32, prefixes: [BytePattern])] = []
         var sources: [String: [Int32]] = [:]

@@ -33,6 +33,8 @@ public struct Finding: Sendable {
     public var eventSource: String
     public var eventName: String
     public var accountID: String
+    /// The account's name from the configuration (`accounts:`), set by whoever reports the finding.
+    public var accountName: String? = nil
     public var region: String
     public var actor: String
     public var actorType: String

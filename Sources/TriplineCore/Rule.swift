@@ -50,6 +50,8 @@ public struct Rule: Sendable {
     public var source: String
     /// The rule as written, for `rules show`.
     public var text: String
+    /// Sigma's optional `name`: a stable handle Sigma filters may target instead of the id.
+    public var name: String?
 
     public init(
         id: String, title: String, description: String = "", severity: Severity = .medium, action: String = "",

@@ -10,8 +10,13 @@ public struct ScanStats: Sendable, Equatable {
     public var digests = 0
     public var failedInputs = 0
     public var matches = 0
+    /// Matches a suppressor took instead of an alert, per suppressor (`Engine.suppression`) index.
+    public var suppressed: [Int: Int] = [:]
 
     public init() {}
+
+    /// All suppressed matches.
+    public var suppressedMatches: Int { suppressed.values.reduce(0, +) }
 
     public mutating func add(_ o: ScanStats) {
         inputs += o.inputs
@@ -21,6 +26,7 @@ public struct ScanStats: Sendable, Equatable {
         digests += o.digests
         failedInputs += o.failedInputs
         matches += o.matches
+        for (s, n) in o.suppressed { suppressed[s, default: 0] += n }
     }
 }
 
@@ -42,6 +48,9 @@ public struct EventProcessor {
     /// `takeFolded()`.
     public let foldFindings: Bool
     private var folded = DedupTally()
+
+    /// Matches suppressed by the engine's suppressors, folded per suppressor to be counted and listed.
+    private var suppressedTally = SuppressedTally()
 
     /// Per engine rule: whether it counts events toward a threshold (decided once, not per match).
     private let counted: [Bool]
@@ -79,6 +88,12 @@ public struct EventProcessor {
 
     public static let defaultMaxDecompressed = 64 << 20
     public static let defaultMaxEvent = 16 << 20
+
+    /// The suppressed matches so far (and resets them).
+    public mutating func takeSuppressed() -> SuppressedTally {
+        defer { suppressedTally = SuppressedTally() }
+        return suppressedTally
+    }
 
     /// True for paths CloudTrail uses for digest files, which hold no events.
     public static func isDigestPath(_ path: String) -> Bool {
@@ -182,12 +197,19 @@ public struct EventProcessor {
         self.tally = ThresholdTally()
         var folded = self.folded
         self.folded = DedupTally()
+        var suppressedTally = self.suppressedTally
+        self.suppressedTally = SuppressedTally()
+        let suppression = engine.suppression
+        var suppressedHere: [Int: Int] = [:]
         let rules = engine.rules
         let shape = counted.withUnsafeBufferPointer { counted in
             extract(&extractor, { view, root, ref in
                 engine.evaluate(view, root: root) { r in
                     matches += 1
-                    if counted[r] && tallyThresholds {
+                    if !suppression.isEmpty, let s = suppression.suppressor(of: r, view, root: root) {
+                        suppressedTally.record(s, rule: r, of: rules, view: view, root: root, input: ref)
+                        suppressedHere[s, default: 0] += 1
+                    } else if counted[r] && tallyThresholds {
                         tally.record(r, of: rules, view: view, root: root, input: ref)
                     } else if !counted[r] && foldFindings {
                         folded.record(r, of: rules, view: view, root: root, input: ref)
@@ -199,6 +221,8 @@ public struct EventProcessor {
         }
         self.tally = tally
         self.folded = folded
+        for (s, n) in suppressedHere { stats.suppressed[s, default: 0] += n }
+        self.suppressedTally = suppressedTally
         stats.records += extractor.records
         stats.matches += matches
         if shape == .digest { stats.digests += 1 }

@@ -39,6 +39,8 @@ public enum LocalScanner {
         public var folded = DedupTally()
         /// Matches of threshold rules, tallied (turn into alerts with `alerts(rules:)`).
         public var thresholds: ThresholdTally = ThresholdTally()
+        /// Matches the engine's suppressors took, folded per suppressor (counted in summaries, listed on request).
+        public var suppressed = SuppressedTally()
         public var problems: [InputProblem]
         public var stats: ScanStats
     }
@@ -155,6 +157,7 @@ public enum LocalScanner {
 
         struct Shared {
             var folded = DedupTally()
+            var suppressed = SuppressedTally()
             var problems: [InputProblem] = []
             var stats = ScanStats()
         }
@@ -172,7 +175,11 @@ public enum LocalScanner {
             defer {
                 order.finish(worker: worker, processor: &processor)
                 let folded = processor.takeFolded()
-                shared.withLock { $0.folded.merge(folded) }
+                let suppressed = processor.takeSuppressed()
+                shared.withLock {
+                    $0.folded.merge(folded)
+                    $0.suppressed.merge(suppressed)
+                }
             }
             var buffer: [UInt8] = []
             while let index = order.next(worker: worker) {
@@ -193,7 +200,7 @@ public enum LocalScanner {
         }
 
         var result = shared.withLock { s in
-            Result(folded: s.folded, thresholds: order.thresholds(), problems: expandProblems + s.problems, stats: s.stats)
+            Result(folded: s.folded, thresholds: order.thresholds(), suppressed: s.suppressed, problems: expandProblems + s.problems, stats: s.stats)
         }
         if let late = ScanOrder.lateProblem(result.thresholds) { result.problems.append(late) }
         // Deterministic order whatever the scheduling.

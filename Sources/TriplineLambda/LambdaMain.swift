@@ -24,23 +24,28 @@ public enum LambdaMain {
         let rulesLoaded: ContinuousClock.Instant
         do {
             let config = try ServiceConfig.fromEnvironment(env)
-            let rules = try TriplineHandler.loadRules(extraPath: config.rulesPath)
+            // A configuration that cannot be read or has errors fails the cold start: never run untuned in silence.
+            let configuration = try await TriplineHandler.loadConfiguration(environment: env, log: log)
+            let rules = try TriplineHandler.loadRules(extraPath: config.rulesPath, lists: configuration?.lists)
             rulesLoaded = ContinuousClock.now
-            handler = try TriplineHandler.live(environment: env, config: config, rules: rules, log: log)
+            handler = try TriplineHandler.live(environment: env, config: config, rules: rules, configuration: configuration, log: log)
         } catch {
             log.error("initialisation failed", [("error", .string("\(error)"))])
             try? await client.initFailed(RuntimeError(type: "InitError", message: "\(error)"))
             try? await runtimeTransport.shutdown()
             return 1
         }
-        for d in handler.ruleDiagnostics where d.level == .error {
-            log.error("rule diagnostic", [("diagnostic", .string(d.description))])
+        for d in handler.ruleDiagnostics {
+            // Warnings too: an expired tuning entry or a selector naming no rule is something to fix.
+            if d.level == .error { log.error("rule diagnostic", [("diagnostic", .string(d.description))]) }
+            else { log.warning("rule diagnostic", [("diagnostic", .string(d.description))]) }
         }
         let ready = ContinuousClock.now
         var fields: [(String, JSONValue)] = [
             ("cold_start_ms", .number(ms(ready - mainStarted))), ("init_ms", .number(ms(ready - initStarted))),
             ("rules_ms", .number(ms(rulesLoaded - initStarted))),
             ("rules", .number(handler.engine.rules.count)),
+            ("tuning_entries", .number(handler.engine.suppression.suppressors.count)),
             ("min_severity", .string(handler.config.minimumSeverity.description)),
             ("store", .string(handler.config.table == nil ? "memory" : "dynamodb")),
             ("sink", .string(handler.config.topicArn == nil ? "log" : "sns")),

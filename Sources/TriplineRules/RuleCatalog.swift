@@ -25,10 +25,11 @@ public enum RuleCatalog {
     /// Built-ins (unless `includeBuiltIn` is false) plus extra files. An extra rule that reuses a built-in id is
     /// rejected with a diagnostic; a broken extra file never disables a built-in. Without `tests`, as a running
     /// service loads them, no rule reads its embedded tests.
-    public static func load(includeBuiltIn: Bool = true, extra: [(path: String, text: String)], tests: Bool = true)
-        -> RuleLoadResult
-    {
-        let more = extra.map { ($0.path, RuleLoader.load(text: $0.text, path: $0.path, tests: tests)) }
+    /// `lists`: the configuration's named lists, for `|expand` in extra files.
+    public static func load(
+        includeBuiltIn: Bool = true, extra: [(path: String, text: String)], tests: Bool = true, lists: NamedLists? = nil
+    ) -> RuleLoadResult {
+        let more = extra.map { ($0.path, RuleLoader.load(text: $0.text, path: $0.path, tests: tests, lists: lists)) }
         guard includeBuiltIn else { return RuleLoader.combine(more) }
         return RuleLoader.combine([("rules", tests ? builtIn : loadBuiltIn(tests: false))] + more)
     }

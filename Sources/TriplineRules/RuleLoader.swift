@@ -26,6 +26,8 @@ public struct RuleDiagnostic: Sendable, CustomStringConvertible, Equatable {
 
 public struct RuleLoadResult: Sendable {
     public var rules: [Rule]
+    /// Sigma filter documents found among the rule files (see `RuleFilter`).
+    public var filters: [RuleFilter] = []
     public var diagnostics: [RuleDiagnostic]
 
     public init(rules: [Rule] = [], diagnostics: [RuleDiagnostic] = []) {
@@ -52,8 +54,8 @@ public enum RuleLoader {
     ]
 
     /// Loads several files, rejecting duplicate ids (the first definition wins, so callers list built-ins first).
-    public static func load(files: [(path: String, text: String)], tests: Bool = true) -> RuleLoadResult {
-        combine(files.map { ($0.path, load(text: $0.text, path: $0.path, tests: tests)) })
+    public static func load(files: [(path: String, text: String)], tests: Bool = true, lists: NamedLists? = nil) -> RuleLoadResult {
+        combine(files.map { ($0.path, load(text: $0.text, path: $0.path, tests: tests, lists: lists)) })
     }
 
     /// The rules and diagnostics of several files in order, rejecting a rule whose id an earlier one took.
@@ -62,6 +64,7 @@ public enum RuleLoader {
         var seen: [String: String] = [:]
         for (path, one) in files {
             result.diagnostics += one.diagnostics
+            result.filters += one.filters
             for rule in one.rules {
                 if let first = seen[rule.id] {
                     result.diagnostics.append(RuleDiagnostic(
@@ -79,7 +82,7 @@ public enum RuleLoader {
     static func lineOf(_ source: String) -> Int { Int(source.split(separator: ":").last ?? "") ?? 1 }
 
     /// Loads one file (it may hold several YAML documents).
-    public static func load(text: String, path: String, tests: Bool = true) -> RuleLoadResult {
+    public static func load(text: String, path: String, tests: Bool = true, lists: NamedLists? = nil) -> RuleLoadResult {
         let documents: [RuleNode]
         do {
             documents = try RuleNode.documents(yaml: text)
@@ -88,18 +91,24 @@ public enum RuleLoader {
                 RuleDiagnostic(.error, file: path, line: error.line, "invalid YAML: \(error.problem)")
             ])
         }
-        return load(documents: documents, text: text, path: path, tests: tests)
+        return load(documents: documents, text: text, path: path, tests: tests, lists: lists)
     }
 
     /// Loads one file from its parsed documents; `text` is the file's YAML (each rule keeps its own document's
     /// text for `rules show`). With `tests` false the embedded tests are not read: a running service never runs them.
-    public static func load(documents: [RuleNode], text: String, path: String, tests: Bool = true) -> RuleLoadResult {
+    /// `lists`: the configuration's named lists, which `|expand` placeholders (`%name%`) refer to.
+    public static func load(
+        documents: [RuleNode], text: String, path: String, tests: Bool = true, lists: NamedLists? = nil
+    ) -> RuleLoadResult {
         var result = RuleLoadResult()
         // One document without markers (every built-in file) is the whole text; splitting costs more than the parse.
         let texts = documents.count == 1 && !hasDocumentMarker(text) ? [text] : splitDocuments(text)
         for (k, document) in documents.enumerated() {
             var context = Context(path: path, diagnostics: [], readTests: tests)
-            if let rule = context.rule(from: document, text: k < texts.count ? texts[k] : text) {
+            context.lists = lists
+            if RuleFilter.isFilter(document) {
+                if let filter = context.filter(from: document) { result.filters.append(filter) }
+            } else if let rule = context.rule(from: document, text: k < texts.count ? texts[k] : text) {
                 result.rules.append(rule)
             }
             result.diagnostics += context.diagnostics
@@ -161,6 +170,8 @@ struct Context {
     var diagnostics: [RuleDiagnostic]
     var ruleID: String?
     let readTests: Bool
+    /// What `|expand` placeholders refer to; nil when no configuration was given.
+    var lists: NamedLists?
 
     init(path: String, diagnostics: [RuleDiagnostic], readTests: Bool) {
         self.path = path
@@ -257,7 +268,7 @@ struct Context {
             warning(value("title"), "empty {} placeholder in title")
         }
 
-        return Rule(
+        var rule = Rule(
             id: id,
             title: title,
             description: value("description").flatMap(scalarString)?.trimmedLines ?? "",
@@ -276,6 +287,8 @@ struct Context {
             source: "\(path):\(root.line)",
             text: text
         )
+        rule.name = value("name").flatMap(scalarString)
+        return rule
     }
 
     // MARK: Pieces
@@ -444,7 +457,12 @@ struct Context {
                 error(value, "the value of '\(key)' must be a scalar or a list of scalars")
                 continue
             }
-            out.append(FieldSpec(key: key, values: values))
+            var spec = FieldSpec(key: key, values: values)
+            if spec.modifiers.contains(where: { $0.lowercased() == "expand" }) {
+                guard let expanded = expand(spec, at: value) else { continue }
+                spec = expanded
+            }
+            out.append(spec)
         }
         return out
     }

@@ -42,6 +42,8 @@ public struct AlertPipeline: Sendable {
     /// Dedup window for findings without a rule (GuardDuty): long, because their key already names one update.
     private let defaultWindow: Int
     private let now: @Sendable () -> Int
+    /// Account id → name (the configuration's `accounts:`), shown in alerts.
+    public var accountNames: [String: String] = [:]
 
     public init(
         rules: [Rule], store: any FindingStore, sink: any AlertSink, minimumSeverity: Severity = .medium,
@@ -94,7 +96,8 @@ public struct AlertPipeline: Sendable {
         let clock = now()
         var toSend: [(Finding, StoredFinding)] = []
         // Aggregator is not Sendable; building one from the rule table is cheap.
-        for f in Aggregator(rules: Array(rules.values)).aggregate(findings, thresholds: thresholds, engineRules: engineRules) {
+        for var f in Aggregator(rules: Array(rules.values)).aggregate(findings, thresholds: thresholds, engineRules: engineRules) {
+            f.accountName = accountNames[f.accountID]
             let alerting = f.severity >= minimumSeverity
             let stored = storedFinding(f, state: alerting ? .pending : .recorded)
             do {

@@ -1,6 +1,7 @@
 import Foundation
 import TriplineAWS
 import TriplineAlerts
+import TriplineConfig
 import TriplineCore
 import TriplineIO
 import TriplineJSON
@@ -117,19 +118,26 @@ public struct TriplineHandler: Sendable {
     public let poller: LookupPoller
     public let objects: any ObjectSource
 
+    /// `configuration`: the tuning (applied as of `now()` at construction), account names and named lists
+    /// (`rules` must have been loaded with its lists).
     public init(
-        config: ServiceConfig, rules: RuleLoadResult, store: any FindingStore, checkpoints: any CheckpointStore,
-        sink: any AlertSink, objects: any ObjectSource, lookup: any LookupEventsSource,
+        config: ServiceConfig, rules loaded: RuleLoadResult, configuration: Configuration? = nil, store: any FindingStore,
+        checkpoints: any CheckpointStore, sink: any AlertSink, objects: any ObjectSource, lookup: any LookupEventsSource,
         now: @escaping @Sendable () -> Int = { Int(Date().timeIntervalSince1970) }
     ) {
         self.config = config
-        self.engine = Engine(rules: rules.rules)
-        self.ruleDiagnostics = rules.diagnostics
+        let tuned = (configuration ?? Configuration(path: "")).apply(to: loaded.rules, filters: loaded.filters, now: now())
+        var rules = loaded
+        rules.rules = tuned.rules
+        self.engine = Engine(rules: rules.rules, suppressors: tuned.suppressors)
+        self.ruleDiagnostics = rules.diagnostics + tuned.diagnostics
         // Lease = Lambda's longest timeout: a claim must outlive the slowest invocation that could still alert,
         // or a duplicate delivery could take it over mid-send. A dead owner's input comes back only after the
         // queue's visibility timeout (≥ 6 × function timeout), later than this anyway.
-        self.pipeline = AlertPipeline(
+        var pipeline = AlertPipeline(
             rules: rules.rules, store: store, sink: sink, minimumSeverity: config.minimumSeverity, lease: 900, now: now)
+        pipeline.accountNames = configuration?.accounts ?? [:]
+        self.pipeline = pipeline
         self.poller = LookupPoller(
             source: lookup, engine: engine, pipeline: pipeline, checkpoints: checkpoints,
             checkpointName: "lookup-events/\(config.region)", lookback: config.lookbackMinutes * 60,
@@ -144,8 +152,29 @@ public struct TriplineHandler: Sendable {
         return try live(environment: env, config: config, rules: loadRules(extraPath: config.rulesPath), log: log)
     }
 
+    /// The whole cold start: settings from the environment, the configuration file from where `TRIPLINE_CONFIG`
+    /// says (or bundled), rules with its named lists. A configuration that cannot be read or has errors throws.
+    public static func configured(environment env: [String: String], log: Logger) async throws -> TriplineHandler {
+        let config = try ServiceConfig.fromEnvironment(env)
+        let configuration = try await loadConfiguration(environment: env, log: log)
+        let rules = try loadRules(extraPath: config.rulesPath, lists: configuration?.lists)
+        return try live(environment: env, config: config, rules: rules, configuration: configuration, log: log)
+    }
+
+    /// The configuration `TRIPLINE_CONFIG` names (or the bundled `tripline.yml`), nil when there is none; its
+    /// warnings (expiring entries) are logged.
+    public static func loadConfiguration(environment env: [String: String], log: Logger) async throws -> Configuration? {
+        guard let source = try ConfigurationSource.fromEnvironment(env) else { return nil }
+        let (configuration, warnings) = try await source.load(aws: AWSClient.fromEnvironment(env))
+        for w in warnings { log.warning("configuration", [("diagnostic", .string(w.description))]) }
+        return configuration
+    }
+
     /// As above, with configuration and rules already loaded (the bootstrap times rule loading on its own).
-    public static func live(environment env: [String: String], config: ServiceConfig, rules: RuleLoadResult, log: Logger) throws -> TriplineHandler {
+    public static func live(
+        environment env: [String: String], config: ServiceConfig, rules: RuleLoadResult, configuration: Configuration? = nil,
+        log: Logger
+    ) throws -> TriplineHandler {
         let aws = AWSClient.fromEnvironment(env)
         let dynamo = DynamoDBClient(aws)
         let store: any FindingStore = config.table.map { DynamoDBFindingStore(dynamo: dynamo, table: $0, retentionDays: config.retentionDays) }
@@ -154,13 +183,13 @@ public struct TriplineHandler: Sendable {
             ?? InMemoryCheckpointStore()
         let sink: any AlertSink = config.topicArn.map { SNSAlertSink(sns: SNSClient(aws), topicArn: $0) } ?? LogAlertSink(log: log)
         return TriplineHandler(
-            config: config, rules: rules, store: store, checkpoints: checkpoints, sink: sink,
+            config: config, rules: rules, configuration: configuration, store: store, checkpoints: checkpoints, sink: sink,
             objects: S3ObjectSource(client: aws), lookup: CloudTrailClient(aws))
     }
 
     /// Built-in catalog plus the `.yml`/`.yaml` files under `extraPath`, without embedded tests (a function never runs them).
-    public static func loadRules(extraPath: String?) throws -> RuleLoadResult {
-        guard let path = extraPath else { return RuleCatalog.load(extra: [], tests: false) }
+    public static func loadRules(extraPath: String?, lists: NamedLists? = nil) throws -> RuleLoadResult {
+        guard let path = extraPath else { return RuleCatalog.load(extra: [], tests: false, lists: lists) }
         var files: [(path: String, text: String)] = []
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
@@ -176,7 +205,7 @@ public struct TriplineHandler: Sendable {
         for p in paths {
             files.append((p, try String(contentsOfFile: p, encoding: .utf8)))
         }
-        return RuleCatalog.load(extra: files, tests: false)
+        return RuleCatalog.load(extra: files, tests: false, lists: lists)
     }
 
     // MARK: - Dispatch
@@ -222,6 +251,8 @@ public struct TriplineHandler: Sendable {
                 ("pages", .number(outcome.pages)), ("events", .number(outcome.events)), ("findings", .number(outcome.findings)),
                 ("alerted", .number(outcome.alerts.alerted.count)), ("duplicates", .number(outcome.alerts.duplicates.count)),
                 ("checkpoint", outcome.checkpoint.map { .string(EventTime.iso8601($0)) } ?? .null),
+                ("suppressed", .number(outcome.suppressed.values.reduce(0, +))),
+                ("suppressed_by", Batch.suppressedBy(outcome.suppressed, engine: engine)),
                 ("duration_ms", .number(Batch.milliseconds(ContinuousClock.now - started))),
             ])
             for p in outcome.problems.prefix(20) { context.log.warning("lookup event skipped", [("problem", .string(p))]) }
@@ -352,6 +383,7 @@ struct Batch {
             ("duplicates", .number(outcome.duplicates.count)), ("held_elsewhere", .number(outcome.heldElsewhere.count)),
             ("messages", .number(outcome.messages.count)), ("failed_inputs", .number(failed.count)),
             ("engine_ms", .number(Self.milliseconds(engineTime))),
+            ("suppressed", .number(stats.suppressedMatches)), ("suppressed_by", Self.suppressedBy(stats.suppressed, engine: engine)),
         ])
         if failIfAny && !failed.isEmpty {
             throw HandlerError("\(failed.count) input(s) failed: \(outcome.errors.first ?? "unreadable input")")
@@ -362,7 +394,16 @@ struct Batch {
         [
             "status": failed.isEmpty ? "ok" : "partial", "records": .number(stats.records),
             "findings": .number(findings.count), "alerted": .number(outcome.alerted.count),
+            "suppressed": .number(stats.suppressedMatches),
         ]
+    }
+
+    /// Suppressed matches by the tuning entry that took them (label and reason): suppression is never silent.
+    static func suppressedBy(_ counts: [Int: Int], engine: Engine) -> JSONValue {
+        let suppressors = engine.suppression.suppressors
+        return .array(counts.sorted { $0.key < $1.key }.map { index, n in
+            .object([("entry", .string(suppressors[index].label)), ("reason", .string(suppressors[index].reason)), ("matches", .number(n))])
+        })
     }
 
     static func milliseconds(_ d: Swift.Duration) -> String {

@@ -18,6 +18,8 @@ public struct PollOutcome: Sendable {
     public var pages = 0
     public var events = 0
     public var findings = 0
+    /// Matches tuning suppressed, per suppressor (`engine.suppression`) index.
+    public var suppressed: [Int: Int] = [:]
     /// The checkpoint after the poll (unchanged when alerting failed).
     public var checkpoint: Int?
     public var alerts = AlertOutcome()
@@ -113,6 +115,7 @@ public struct LookupPoller: Sendable {
             outcome.pages += pages
             outcome.events += stats.records
             outcome.findings += findings.count
+            for (s, n) in stats.suppressed { outcome.suppressed[s, default: 0] += n }
             outcome.problems += problems.map(\.description)
 
             // One input per slice: if any alert of it fails, the slice is not checkpointed and is read again.

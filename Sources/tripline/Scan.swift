@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TriplineAlerts
+import TriplineConfig
 import TriplineCore
 import TriplineIO
 import TriplineJSON
@@ -39,6 +40,9 @@ struct Scan: AsyncParsableCommand {
         valueName: "severity"))
     var failOn: Severity?
 
+    @Flag(name: .customLong("show-suppressed"), help: "Also list the findings tuning suppressed, each with the entry that suppressed it.")
+    var showSuppressed = false
+
     @Option(help: "Worker threads (default: all cores).")
     var workers: Int = LocalScanner.defaultWorkers
 
@@ -56,7 +60,14 @@ struct Scan: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let (loaded, ruleErrors) = rules.load(tests: false)
+        let tunedLoad = rules.loadTuned()
+        let loaded = tunedLoad.result
+        let ruleErrors = tunedLoad.hadErrors
+        // A configuration with errors must not run half-applied: tuning that silently failed is worse than none.
+        if tunedLoad.configErrors {
+            printError("tripline: the configuration has errors (see above); nothing scanned")
+            throw ExitCode(ExitStatus.usageOrRules)
+        }
         var selected = loaded.rules
         if !only.isEmpty {
             let unknown = only.filter { id in !selected.contains { $0.id == id } }
@@ -66,7 +77,13 @@ struct Scan: AsyncParsableCommand {
             }
             selected = selected.filter { only.contains($0.id) }.map { var r = $0; r.enabled = true; return r }
         }
-        let engine = Engine(rules: selected)
+        let engine = Engine(rules: selected, suppressors: tunedLoad.tuned.suppressors)
+        let accounts = tunedLoad.configuration?.accounts ?? [:]
+        func named(_ f: Finding) -> Finding {
+            var f = f
+            f.accountName = accounts[f.accountID]
+            return f
+        }
 
         let interactive = isatty(2) == 1
         let started = Date()
@@ -88,26 +105,40 @@ struct Scan: AsyncParsableCommand {
         let elapsed = Date().timeIntervalSince(started)
         if interactive { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
 
-        let allAlerts = Aggregator(rules: selected).aggregate(result.folded.findings(rules: engine.rules), thresholds: result.thresholds, engineRules: engine.rules)
-        let alerts = allAlerts.filter { $0.severity >= minSeverity ?? .info }
+        let shown = minSeverity ?? .info
+        let allAlerts = Aggregator(rules: selected).aggregate(result.folded.findings(rules: engine.rules), thresholds: result.thresholds, engineRules: engine.rules).map(named)
+        let alerts = allAlerts.filter { $0.severity >= shown }
+        let suppressed = result.suppressed.findings(rules: engine.rules).filter { $0.finding.severity >= shown }
+            .map { (finding: named($0.finding), suppressor: $0.suppressor) }
+        let tally = SuppressionSummary(suppressors: engine.suppression.suppressors, found: suppressed, stats: result.stats,
+                                       disabled: tunedLoad.tuned.disabled.count)
 
         var out = Output()
         switch format {
         case .jsonl:
             for f in alerts { out.line(FindingJSON.line(f)) }
+            if showSuppressed { for s in suppressed { out.line(tally.json(s).serialized()) } }
         case .json:
-            let summary = Scan.summaryJSON(result: result, alerts: alerts, elapsed: elapsed)
-            out.line(JSONValue.object([
-                ("findings", .array(alerts.map { FindingJSON.value($0) })),
-                ("summary", summary),
-                ("problems", .array(result.problems.map { JSONValue.string($0.description) })),
-            ]).serialized())
+            var summary = Scan.summaryJSON(result: result, alerts: alerts, elapsed: elapsed)
+            summary = .object((summary.objectValue ?? []) + [("suppressed", tally.summaryJSON)])
+            var members: [(String, JSONValue)] = [("findings", .array(alerts.map { FindingJSON.value($0) }))]
+            if showSuppressed { members.append(("suppressed_findings", .array(suppressed.map { tally.json($0) }))) }
+            members += [("summary", summary), ("problems", .array(result.problems.map { JSONValue.string($0.description) }))]
+            out.line(JSONValue.object(members).serialized())
         case .text:
             for f in alerts {
                 out.line(FindingText.render(f))
                 out.line("")
             }
+            if showSuppressed {
+                for s in suppressed {
+                    out.line("[SUPPRESSED] " + FindingText.render(s.finding))
+                    out.line(tally.textLine(s))
+                    out.line("")
+                }
+            }
             out.line(Scan.summaryText(result: result, alerts: alerts, elapsed: elapsed, rules: engine.rules.count))
+            if let text = tally.summaryText { out.line(text) }
         }
         out.flush()
 

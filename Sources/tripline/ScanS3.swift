@@ -95,6 +95,7 @@ enum S3Scan {
                     }
                     order.finish(worker: worker, processor: &processor)
                     partial.folded = processor.takeFolded()
+                    partial.suppressed = processor.takeSuppressed()
                     return partial
                 }
             }
@@ -102,6 +103,7 @@ enum S3Scan {
         }
         for partial in partials {
             result.folded.merge(partial.folded)
+            result.suppressed.merge(partial.suppressed)
             result.problems += partial.problems
             result.stats.add(partial.stats)
         }
@@ -115,6 +117,7 @@ enum S3Scan {
         /// Matches folded as objects are read, as in a local scan, so a large bucket does not hold every matching
         /// event (threshold matches go to `ScanOrder`).
         var folded = DedupTally()
+        var suppressed = SuppressedTally()
         var problems: [InputProblem] = []
         var stats = ScanStats()
     }

@@ -21,7 +21,7 @@ struct Tripline: AsyncParsableCommand {
             Exit status: 0 every input was read; 1 some input could not be read; 2 usage or rule errors; \
             3 with --fail-on, a finding at or above that severity.
             """,
-        subcommands: [Scan.self, Watch.self, Replay.self, Findings.self, Rules.self, EventBridgePattern.self, IPRanges.self]
+        subcommands: [Scan.self, Watch.self, Replay.self, Findings.self, Rules.self, Config.self, EventBridgePattern.self, IPRanges.self]
     )
 
     /// Usage errors exit 2 (not ArgumentParser's 64), so scripts see one code for "you called it wrong".

@@ -59,9 +59,10 @@ struct Watch: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let (loaded, ruleErrors) = rules.load(tests: false)
-        if ruleErrors { throw ExitCode(ExitStatus.usageOrRules) }
-        let engine = Engine(rules: loaded.rules)
+        let tunedLoad = rules.loadTuned()
+        let loaded = tunedLoad.result
+        if tunedLoad.hadErrors { throw ExitCode(ExitStatus.usageOrRules) }
+        let engine = Engine(rules: loaded.rules, suppressors: tunedLoad.tuned.suppressors)
         let client = aws.client()
         let stores = try state.stores(aws: aws)
 
@@ -69,8 +70,9 @@ struct Watch: AsyncParsableCommand {
         if effectiveDestination != .stdout, let arn = snsTopicARN { sinks.append(SNSAlertSink(sns: SNSClient(client), topicArn: arn)) }
         if effectiveDestination != .sns { sinks.append(StdoutAlertSink(format: format == .jsonl ? .jsonl : .text)) }
 
-        let pipeline = AlertPipeline(
+        var pipeline = AlertPipeline(
             rules: loaded.rules, store: stores.findings, sink: FanOutAlertSink(sinks: sinks), minimumSeverity: minSeverity)
+        pipeline.accountNames = tunedLoad.configuration?.accounts ?? [:]
         let poller = LookupPoller(
             source: CloudTrailClient(client), engine: engine, pipeline: pipeline, checkpoints: stores.checkpoints,
             // One checkpoint per region: watching two regions from one state file must not share progress.
@@ -103,6 +105,10 @@ struct Watch: AsyncParsableCommand {
             printError("tripline: polled \(EventTime.iso8601(o.start))..\(EventTime.iso8601(o.end)): \(o.events) events, "
                 + "\(o.findings) matches, \(a.alerted.count) alerted, \(a.duplicates.count) already known, "
                 + "\(a.recorded.count) recorded below \(minSeverity), \(a.heldElsewhere.count) held by another watcher")
+            let suppressors = poller.engine.suppression.suppressors
+            for (index, events) in o.suppressed.sorted(by: { $0.key < $1.key }) {
+                printError("tripline: suppressed \(events) match(es) by \(suppressors[index].label): \(suppressors[index].reason)")
+            }
             for problem in o.problems { printError("tripline: \(problem)") }
             for error in a.errors { printError("tripline: \(error)") }
             return o.succeeded
