@@ -76,6 +76,15 @@ public final class CallBudget: Sendable {
         CallBudget(deadline: deadline, breakerThreshold: breakerThreshold, breaker: breaker)
     }
 
+    /// Runs `operation` within the current budget's time left, cancelling it at the deadline (for work a single
+    /// attempt's timeout does not cover, such as reading a streamed body); outside a budget it runs as is.
+    public static func bounded<T: Sendable>(_ what: String, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+        guard let budget = current else { return try await operation() }
+        return try await racing(budget.deadline.remaining, operation) {
+            CallBudgetError(kind: .deadline, operation: what, endpoint: "", lastError: nil)
+        }
+    }
+
     /// Endpoints skipped so far (`scheme://host:port`), for logs.
     public var skippedEndpoints: [String] {
         breaker.state.withLock { s in s.filter { $0.value >= breakerThreshold }.map(\.key).sorted() }
