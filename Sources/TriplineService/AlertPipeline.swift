@@ -166,24 +166,29 @@ public struct AlertPipeline: Sendable {
             }
         }
 
-        // One message per severity band, most severe first; each band succeeds or fails on its own.
-        let bands = Dictionary(grouping: toSend, by: { $0.0.severity }).sorted { $0.key > $1.key }
-        for (severity, items) in bands {
-            let message = AlertComposer.message(severity: severity, findings: items.map(\.0), keys: items.map(\.1.key))
-            let keys = items.map(\.1.key)
+        // One message per alert (every rule that matched one event, most severe first); each alert succeeds or
+        // fails on its own.
+        func id(_ f: Finding) -> String { f.ruleID + "\u{1F}" + f.dedupKey }
+        let storedOf = Dictionary(toSend.map { (id($0.0), $0.1) }, uniquingKeysWith: { a, _ in a })
+        for alert in Alert.group(toSend.map(\.0), isThreshold: isThreshold) {
+            let stored = alert.findings.compactMap { storedOf[id($0)] }
+            let keys = stored.map(\.key)
+            let message = AlertComposer.message(alert, keys: keys, titleTemplate: rules[alert.top.ruleID]?.title)
+            let severity = alert.severity
+            let items = alert.findings
             var failure: String?
             if stopping() {
-                failure = "alert (\(severity), \(items.count) findings) not sent: stopped at the deadline"
+                failure = "alert \(alert.id) (\(severity), \(items.count) findings) not sent: stopped at the deadline"
             } else {
                 do {
                     try await sink.send([message])
                 } catch {
-                    failure = "alert delivery (\(severity), \(items.count) findings) failed: \(error)"
+                    failure = "alert \(alert.id) delivery (\(severity), \(items.count) findings) failed: \(error)"
                 }
             }
             if let failure {
                 outcome.errors.append(failure)
-                for (f, _) in items { outcome.failedInputs.formUnion(inputs(of: f)) }
+                for f in items { outcome.failedInputs.formUnion(inputs(of: f)) }
                 do {
                     try await cleaningUp(deadline) { try await store.release(keys, owner: owner) }
                 } catch {
@@ -200,7 +205,7 @@ public struct AlertPipeline: Sendable {
                 // input (retrying would make a second alert certain rather than possible).
                 outcome.errors.append("markAlerted after delivery failed: \(error)")
             }
-            for (_, s) in items {
+            for s in stored {
                 var a = s
                 a.state = .alerted
                 outcome.alerted.append(a)
@@ -217,6 +222,9 @@ public struct AlertPipeline: Sendable {
         try await CallBudget.$current.withValue(budget) { try await body() }
     }
 
+    /// Threshold alerts (bursts of events) stand alone; everything else is grouped by event.
+    private func isThreshold(_ f: Finding) -> Bool { rules[f.ruleID]?.threshold != nil }
+
     /// The stored form: key = dedup key, window = event time + the rule's dedup window.
     public func storedFinding(_ f: Finding, state: AlertState) -> StoredFinding {
         let eventTime = f.epoch ?? now()
@@ -224,39 +232,47 @@ public struct AlertPipeline: Sendable {
         return StoredFinding(
             key: f.dedupKey, ruleID: f.ruleID, severity: f.severity, title: f.title, eventID: f.eventID,
             eventTime: eventTime, windowEnd: eventTime + max(window, 1), accountID: f.accountID, region: f.region,
-            actor: f.actor, count: f.count, state: state, json: FindingJSON.value(f))
+            actor: f.actor, count: f.count, state: state,
+            json: FindingJSON.value(f, alertID: Alert.id(of: f, standalone: isThreshold(f))))
     }
 }
 
-/// Builds alert messages. Subjects are built only from our own words, counts and severity: never from event text.
+/// Builds alert messages. Subjects are built only from our own words — severity, the top rule's title template
+/// with its placeholders blanked, a count — never from event text.
 public enum AlertComposer {
-    public static func subject(severity: Severity, count: Int) -> String {
-        let noun = count == 1 ? "incident" : "incidents"
-        return TextEscaper.subject("SECURITY ALERT - \(severity.description.uppercased()) SEVERITY - \(count) \(noun) detected")
+    /// `SECURITY ALERT - HIGH - CloudTrail logging stopped on ... (+1 more rule)`: printable ASCII, at most 100.
+    public static func subject(severity: Severity, titleTemplate: String, moreRules: Int) -> String {
+        let head = "SECURITY ALERT - \(severity.description.uppercased()) - "
+        let tail = moreRules == 0 ? "" : " (+\(moreRules) more \(moreRules == 1 ? "rule" : "rules"))"
+        var title = TextEscaper.subject(TitleTemplate.ownWords(titleTemplate).split(whereSeparator: \.isWhitespace).joined(separator: " "))
+        let room = 100 - head.count - tail.count
+        if title.count > room { title = String(title.prefix(max(0, room - 3))) + "..." }
+        return TextEscaper.subject(head + title + tail)
     }
 
     /// SNS allows 256 KiB per message; keep well inside it and say what was cut.
     public static let maxBodyBytes = 200 * 1024
 
-    public static func message(severity: Severity, findings: [Finding], keys: [String]) -> AlertMessage {
-        var body = "Tripline detected \(findings.count) \(severity.description) severity "
-            + (findings.count == 1 ? "incident" : "incidents") + ".\n"
-        var shown = 0
-        for f in findings {
-            let block = "\n" + FindingText.render(f, medium: .plain) + "\n  key      \(f.dedupKey)\n"
-            if body.utf8.count + block.utf8.count > maxBodyBytes { break }
-            body += block
-            shown += 1
-        }
-        if shown < findings.count {
-            body += "\n… and \(findings.count - shown) more (message size limit); see `tripline findings list`.\n"
+    /// `titleTemplate`: the top rule's title as written (its rendered title quotes event text); a finding without
+    /// a rule (GuardDuty) gets a fixed one (its type comes with the event).
+    public static func message(_ alert: Alert, keys: [String], titleTemplate: String?) -> AlertMessage {
+        var body = AlertText.render(alert, medium: .plain) + "\n"
+        body += "\n  keys     " + keys.joined(separator: "\n           ") + "\n"
+        if body.utf8.count > maxBodyBytes {
+            var cut = String(decoding: body.utf8.prefix(maxBodyBytes), as: UTF8.self)
+            cut += "\n… (cut at the message size limit); see `tripline findings list`.\n"
+            body = cut
         }
         func unique(_ values: [String]) -> [String] {
             var seen = Set<String>()
             return values.filter { !$0.isEmpty && seen.insert($0).inserted }
         }
         return AlertMessage(
-            subject: subject(severity: severity, count: findings.count), body: body, severity: severity,
-            ruleIDs: unique(findings.map(\.ruleID)), accountIDs: unique(findings.map(\.accountID)), findingKeys: keys)
+            subject: subject(
+                severity: alert.severity,
+                titleTemplate: titleTemplate ?? (alert.top.ruleID.hasPrefix("GuardDuty.") ? "GuardDuty finding" : "Finding without a rule"),
+                moreRules: alert.findings.count - 1),
+            body: body, severity: alert.severity, ruleIDs: unique(alert.findings.map(\.ruleID)),
+            accountIDs: unique(alert.findings.map(\.accountID)), findingKeys: keys, alertID: alert.id)
     }
 }

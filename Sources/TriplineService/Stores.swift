@@ -90,7 +90,7 @@ public protocol CheckpointStore: Sendable {
     func save(_ name: String, _ epoch: Int) async throws
 }
 
-/// One alert message: all findings of one severity band from one invocation.
+/// One alert message: every finding of one ``Alert`` (the rules that matched one event, or a threshold alert).
 public struct AlertMessage: Sendable, Equatable {
     public var subject: String
     public var body: String
@@ -99,14 +99,20 @@ public struct AlertMessage: Sendable, Equatable {
     public var ruleIDs: [String]
     public var accountIDs: [String]
     public var findingKeys: [String]
+    /// ``Alert/id``: the same for a retried or re-sent alert, so a consumer can drop the copy.
+    public var alertID: String
 
-    public init(subject: String, body: String, severity: Severity, ruleIDs: [String], accountIDs: [String], findingKeys: [String]) {
+    public init(
+        subject: String, body: String, severity: Severity, ruleIDs: [String], accountIDs: [String], findingKeys: [String],
+        alertID: String = ""
+    ) {
         self.subject = subject
         self.body = body
         self.severity = severity
         self.ruleIDs = ruleIDs
         self.accountIDs = accountIDs
         self.findingKeys = findingKeys
+        self.alertID = alertID
     }
 }
 
