@@ -71,3 +71,26 @@ public final class StallingServer: @unchecked Sendable {
         }
     }
 }
+
+/// Runs `body` and returns how long it took, minus the time the process could not run tasks at all (a ticker
+/// sleeping 10 ms at a time adds up how late it wakes). Tests that block threads (subprocess waits) run in the
+/// same process and can stall every task for seconds on a small machine; a bound on our own code's time must not
+/// count that.
+public func timeExcludingStalls(_ body: () async throws -> Void) async rethrows -> (elapsed: Duration, stalled: Duration) {
+    let ticker = Task {
+        var stalled = Duration.zero
+        while !Task.isCancelled {
+            let before = ContinuousClock.now
+            try? await Task.sleep(for: .milliseconds(10))
+            let late = ContinuousClock.now - before - .milliseconds(10)
+            if late > .milliseconds(20) { stalled += late }
+        }
+        return stalled
+    }
+    let started = ContinuousClock.now
+    try await body()
+    let elapsed = ContinuousClock.now - started
+    ticker.cancel()
+    let stalled = await ticker.value
+    return (elapsed, min(stalled, elapsed))
+}
