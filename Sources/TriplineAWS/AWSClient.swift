@@ -93,13 +93,17 @@ public struct AWSClient: Sendable {
     // MARK: - Execution
 
     /// Sends with retries and returns the buffered 2xx response; anything else is thrown as ``AWSError``.
+    /// The whole exchange, body included, is bounded by the attempt's timeout.
     func execute(_ request: AWSRequest) async throws -> HTTPResponse {
-        try await withRetries(request) { http in
-            let response = try await transport.send(http)
-            guard (200..<300).contains(response.status) else {
-                throw AWSError.decode(response, service: request.service.signingName, operation: request.operation)
-            }
-            return response
+        try await withRetries(request) { [transport] http in
+            let limit = http.timeout ?? .seconds(60)
+            return try await racing(limit, {
+                let response = try await transport.send(http)
+                guard (200..<300).contains(response.status) else {
+                    throw AWSError.decode(response, service: request.service.signingName, operation: request.operation)
+                }
+                return response
+            }, timeout: { HTTPTransportError(.timeout, "\(request.operation): no complete response within \(limit)") })
         }
     }
 
@@ -118,18 +122,44 @@ public struct AWSClient: Sendable {
         }
     }
 
+    /// Attempts until success, a final error or the policy gives up. Inside a ``CallBudget`` (an invocation) each
+    /// attempt's timeout is cut to the time left, no wait outlives the deadline, and an endpoint the budget has
+    /// given up on is not tried at all.
     private func withRetries<T>(_ request: AWSRequest, _ attempt: (HTTPRequest) async throws -> T) async throws -> T {
+        let budget = CallBudget.current
         var attempts = 0
+        var lastError: (any Error)?
         while true {
+            // Signed afresh each attempt: the date (and possibly the credentials) change.
+            var http = try await signedRequest(request)
+            let endpoint = CallBudget.endpointKey(http.url)
+            if let budget {
+                func refuse(_ kind: CallBudgetError.Kind) -> CallBudgetError {
+                    CallBudgetError(
+                        kind: kind, operation: "\(request.service.signingName).\(request.operation)", endpoint: endpoint,
+                        lastError: lastError.map { "\($0)" })
+                }
+                if budget.isSkipped(endpoint) { throw refuse(.endpointSkipped) }
+                let left = budget.deadline.remaining
+                guard left >= CallBudget.minimumAttempt else { throw refuse(.deadline) }
+                http.timeout = min(http.timeout ?? .seconds(60), left)
+            }
             attempts += 1
             do {
-                // Signed afresh each attempt: the date (and possibly the credentials) change.
-                return try await attempt(try await signedRequest(request))
+                let result = try await attempt(http)
+                budget?.recordSuccess(endpoint)
+                return result
             } catch {
                 if error is CancellationError { throw error }
+                budget?.record(error, endpoint: endpoint)
+                lastError = error
                 switch retryPolicy.decision(after: error, attempt: attempts) {
                 case .doNotRetry: throw error
-                case .retry(let wait): try await sleep(wait)
+                case .retry(let wait):
+                    if let budget, budget.isSkipped(endpoint) || wait + CallBudget.minimumAttempt > budget.deadline.remaining {
+                        throw error
+                    }
+                    try await sleep(wait)
                 }
             }
         }

@@ -3,20 +3,25 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// ``HTTPTransport`` over AsyncHTTPClient. One `HTTPClient` (and its connection pool) serves every request.
 ///
 /// Use ``shared`` unless you need different timeouts; an instance you create yourself must be ended with
 /// ``shutdown()``.
 public final class AsyncHTTPClientTransport: HTTPTransport {
     public struct Timeouts: Sendable {
-        /// Time allowed to establish a TCP/TLS connection.
+        /// Time allowed to establish a TCP/TLS connection (AWS endpoints answer in milliseconds; a request's own
+        /// timeout, cut to an invocation's time left, bounds it further).
         public var connect: Duration
         /// Maximum silence while waiting for response bytes.
         public var read: Duration
         /// Deadline for a whole exchange when the request sets none.
         public var request: Duration
 
-        public init(connect: Duration = .seconds(5), read: Duration = .seconds(30), request: Duration = .seconds(60)) {
+        public init(connect: Duration = .seconds(2), read: Duration = .seconds(30), request: Duration = .seconds(60)) {
             self.connect = connect
             self.read = read
             self.request = request
@@ -35,6 +40,10 @@ public final class AsyncHTTPClientTransport: HTTPTransport {
             timeout: .init(connect: .init(timeouts.connect), read: .init(timeouts.read)))
         // Signed requests must not be followed to another host; AWS never redirects a correct request.
         configuration.redirectConfiguration = .disallow
+        // A refused connection fails the attempt at once instead of being re-dialled until the connect timeout:
+        // the AWS client's retry policy (short waits for connection failures) and an invocation's call budget
+        // decide what happens next, within the time the invocation has.
+        configuration.connectionPool.retryConnectionEstablishment = false
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
@@ -98,7 +107,11 @@ public final class AsyncHTTPClientTransport: HTTPTransport {
         if let e = error as? ChannelError, case .connectTimeout = e {
             return HTTPTransportError(.connectFailed, "\(e)")
         }
-        if error is IOError { return HTTPTransportError(.connectionClosed, "\(error)") }
+        if let e = error as? IOError {
+            // Without connection retries in the pool a refused dial surfaces as the socket's own error.
+            let refused = [ECONNREFUSED, ENETUNREACH, EHOSTUNREACH, EADDRNOTAVAIL].contains(e.errnoCode)
+            return HTTPTransportError(refused ? .connectFailed : .connectionClosed, "\(error)")
+        }
         return error
     }
 }

@@ -15,16 +15,19 @@ public struct StandardRetryPolicy: RetryPolicy {
     public var maxAttempts: Int
     public var base: Duration
     public var cap: Duration
+    /// The cap for refused or reset connections.
+    public var connectionCap: Duration
     /// Returns a uniform value in `0...1`; injectable so tests are deterministic.
     public var random: @Sendable () -> Double
 
     public init(
         maxAttempts: Int = 4, base: Duration = .milliseconds(100), cap: Duration = .seconds(20),
-        random: @escaping @Sendable () -> Double = { Double.random(in: 0...1) }
+        connectionCap: Duration = .milliseconds(100), random: @escaping @Sendable () -> Double = { Double.random(in: 0...1) }
     ) {
         self.maxAttempts = maxAttempts
         self.base = base
         self.cap = cap
+        self.connectionCap = connectionCap
         self.random = random
     }
 
@@ -33,6 +36,9 @@ public struct StandardRetryPolicy: RetryPolicy {
         if let aws = error as? AWSError, let retryAfter = aws.headers["retry-after"].flatMap(Self.parseRetryAfter) {
             return .retry(after: min(retryAfter, cap))
         }
+        // A refused or reset connection is answered at once: waiting long teaches nothing, and a dead endpoint
+        // must cost the invocation little (the call budget's breaker stops it being tried at all).
+        let cap = Self.isConnectionFailure(error) ? min(self.cap, connectionCap) : self.cap
         let ceiling = min(cap, base * (1 << min(attempt, 30)))
         return .retry(after: ceiling * random())
     }
@@ -43,6 +49,12 @@ public struct StandardRetryPolicy: RetryPolicy {
             return aws.statusCode >= 500 || aws.isThrottling || AWSError.transientCodes.contains(aws.code)
         }
         return error is HTTPTransportError
+    }
+
+    /// No connection, or it dropped before a response: nothing reached the service.
+    static func isConnectionFailure(_ error: any Error) -> Bool {
+        guard let e = error as? HTTPTransportError else { return false }
+        return e.kind == .connectFailed || e.kind == .connectionClosed
     }
 
     /// `Retry-After` in delta-seconds (the form AWS uses); HTTP dates are ignored in favour of backoff.

@@ -56,7 +56,8 @@ public enum TextEscaper {
 
 /// The finding as one JSON object: the `--format jsonl` contract other tools parse.
 public enum FindingJSON {
-    public static func value(_ f: Finding, includeEvent: Bool = false) -> JSONValue {
+    /// `alertID`: the ``Alert`` the finding belongs to (`alert_id`, shared by the findings of one alert).
+    public static func value(_ f: Finding, alertID: String? = nil, includeEvent: Bool = false) -> JSONValue {
         var members: [(String, JSONValue)] = [
             ("rule_id", .string(f.ruleID)),
             ("title", .string(f.title)),
@@ -78,6 +79,9 @@ public enum FindingJSON {
             ("user_agent", .string(f.userAgent)),
             ("error_code", f.errorCode.map(JSONValue.string) ?? .null),
             ("dedup_key", .string(f.dedupKey)),
+        ]
+        if let alertID { members.append(("alert_id", .string(alertID))) }
+        members += [
             ("count", .number(f.count)),
             ("last_event_time", .string(f.lastEventTime)),
             ("tags", .array(f.tags.map(JSONValue.string))),
@@ -90,7 +94,7 @@ public enum FindingJSON {
         return .object(members)
     }
 
-    public static func line(_ f: Finding) -> String { value(f).serialized() }
+    public static func line(_ f: Finding, alertID: String? = nil) -> String { value(f, alertID: alertID).serialized() }
 }
 
 /// Human-readable findings: what a terminal or an alert email shows.
@@ -111,15 +115,41 @@ public enum FindingText {
         for (k, (key, value)) in f.request.enumerated() {
             lines.append((k == 0 ? "  request  " : "           ") + "\(e(key)) = \(e(value))")
         }
-        // Rule text is trusted, but keep its line breaks inside the indented column.
-        func block(_ text: String) -> String {
-            text.split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\n           ")
-        }
         if !f.description.isEmpty { lines.append("  what     \(block(f.description))") }
         if !f.action.isEmpty { lines.append("  action   \(block(f.action))") }
         var input = "  input    \(e(f.input.path))"
         if let line = f.input.line { input += ":\(line)" } else { input += " record \(f.input.record)" }
         lines.append(input)
+        return lines.joined(separator: "\n")
+    }
+
+    /// Rule text is trusted, but keep its line breaks inside the indented column.
+    static func block(_ text: String) -> String {
+        text.split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\n           ")
+    }
+}
+
+/// One alert for people: the rules that matched (severity, title, rule id, action), then the event once.
+public enum AlertText {
+    public static func render(_ alert: Alert, medium: TextEscaper.Medium = .plain) -> String {
+        func e(_ s: String) -> String { TextEscaper.escape(s, for: medium) }
+        let n = alert.findings.count
+        var lines = ["Alert \(alert.id): \(alert.severity.description.uppercased()) severity, "
+            + (n == 1 ? "1 rule matched." : "\(n) rules matched one event.")]
+        if n > 1 {
+            for f in alert.findings { lines.append("  [\(f.severity.description.uppercased())] \(e(f.title))  (\(f.ruleID))") }
+        }
+        lines.append("")
+        lines.append(FindingText.render(alert.top, medium: medium))
+        // The event is the same; what the other rules add is their own meaning and advice.
+        for f in alert.findings.dropFirst() {
+            lines.append("")
+            lines.append("[\(f.severity.description.uppercased())] \(e(f.title))")
+            lines.append("  rule     \(f.ruleID)")
+            if f.count > 1 { lines.append("  events   \(f.count), last \(e(f.lastEventTime))") }
+            if !f.description.isEmpty { lines.append("  what     \(FindingText.block(f.description))") }
+            if !f.action.isEmpty { lines.append("  action   \(FindingText.block(f.action))") }
+        }
         return lines.joined(separator: "\n")
     }
 }

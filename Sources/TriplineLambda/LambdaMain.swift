@@ -54,12 +54,15 @@ public enum LambdaMain {
         if let sinceExec = ProcessUptime.seconds() { fields.append(("since_exec_ms", .number(String(Int(sinceExec * 1000))))) }
         log.info("ready", fields)
 
+        let fallbackTimeout = env["AWS_LAMBDA_FUNCTION_TIMEOUT"].flatMap(Int64.init) ?? 900
         let loop = RuntimeLoop(
             client: client,
             handler: { invocation in
                 try await handler.handle(
                     invocation.payload,
-                    context: InvocationContext(requestID: invocation.requestID, log: log.with(requestID: invocation.requestID)))
+                    context: InvocationContext(
+                        requestID: invocation.requestID, log: log.with(requestID: invocation.requestID),
+                        deadline: invocation.workDeadline(fallbackTimeoutSeconds: fallbackTimeout)))
             },
             onHandlerError: { invocation, error in
                 log.with(requestID: invocation.requestID).error("invocation failed", [("error", .string("\(error)"))])

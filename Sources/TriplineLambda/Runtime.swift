@@ -1,6 +1,7 @@
 import Foundation
 import TriplineAWS
 import TriplineJSON
+import TriplineService
 
 /// One invocation as the Runtime API hands it out.
 public struct Invocation: Sendable, Equatable {
@@ -17,6 +18,18 @@ public struct Invocation: Sendable, Equatable {
         self.invokedFunctionArn = invokedFunctionArn
         self.traceID = traceID
         self.payload = payload
+    }
+}
+
+extension Invocation {
+    /// The deadline the work of this invocation runs to: `Lambda-Runtime-Deadline-Ms`, or (a Runtime API that does
+    /// not send it) the function's timeout from now. Read when the invocation is taken, so the time it had is the
+    /// time left.
+    public func workDeadline(
+        fallbackTimeoutSeconds: Int64, clock: @escaping @Sendable () -> Int64 = Deadline.systemClock
+    ) -> WorkDeadline {
+        let end = deadlineMs ?? clock() + fallbackTimeoutSeconds * 1000
+        return WorkDeadline(end: Deadline(epochMs: end, clock: clock))
     }
 }
 

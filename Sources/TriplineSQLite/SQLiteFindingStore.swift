@@ -13,7 +13,7 @@ public struct SQLiteFindingStore: FindingStore {
 
     public init(_ database: SQLiteDatabase) { self.database = database }
 
-    public func claim(_ finding: StoredFinding, owner: String, now: Int, lease: Int) async throws -> ClaimOutcome {
+    public func claim(_ finding: StoredFinding, owner: String, now: Int, expiresAt: Int) async throws -> ClaimOutcome {
         try await database.immediate { db in
             // Has this very event already been counted for this rule (by any earlier claim)?
             let isNewEvent = try Row.fetchOne(
@@ -25,20 +25,21 @@ public struct SQLiteFindingStore: FindingStore {
                     arguments: [finding.ruleID, finding.eventID, finding.key])
             }
             guard let row = try Row.fetchOne(db, sql: "SELECT state, lease_until, window_end FROM finding WHERE key = ?", arguments: [finding.key]) else {
-                try insertOrReplace(db, finding, count: finding.count, owner: owner, leaseUntil: now + lease, now: now)
+                try insertOrReplace(db, finding, count: finding.count, owner: owner, expiresAt: expiresAt, now: now)
                 try rememberEvent()
                 return .claimed
             }
             let state = AlertState(rawValue: row["state"]) ?? .pending
-            let leaseUntil: Int = row["lease_until"]
+            // `lease_until` holds the claim's expiry (the owner's deadline plus a margin).
+            let heldUntil: Int = row["lease_until"]
             let windowEnd: Int = row["window_end"]
             // The window is measured in event time, so re-reading old logs (or an overlapping poll) never re-alerts.
             let windowEnded = windowEnd <= finding.eventTime
             // The owner died, timed out or released it: the alert was never sent, so the claimant sends it.
-            let abandoned = state == .pending && leaseUntil < now
+            let abandoned = state == .pending && heldUntil < now
 
             if windowEnded || abandoned {
-                try insertOrReplace(db, finding, count: finding.count, owner: owner, leaseUntil: now + lease, now: now)
+                try insertOrReplace(db, finding, count: finding.count, owner: owner, expiresAt: expiresAt, now: now)
                 try rememberEvent()
                 return .claimed
             }
@@ -58,7 +59,7 @@ public struct SQLiteFindingStore: FindingStore {
     }
 
     public func release(_ keys: [String], owner: String) async throws {
-        // Still pending, but with an expired lease: the next claim (the retry) takes it and alerts.
+        // Still pending, but with an expired claim: the next claim (the retry) takes it and alerts.
         try await setState(keys, owner: owner, sql: "UPDATE finding SET owner = NULL, lease_until = 0 WHERE key = ? AND owner = ? AND state = 'pending'")
     }
 
@@ -90,7 +91,7 @@ public struct SQLiteFindingStore: FindingStore {
         }
     }
 
-    private func insertOrReplace(_ db: Database, _ f: StoredFinding, count: Int, owner: String, leaseUntil: Int, now: Int) throws {
+    private func insertOrReplace(_ db: Database, _ f: StoredFinding, count: Int, owner: String, expiresAt: Int, now: Int) throws {
         // A finding below the alert threshold is recorded for audit only; everything else waits for its alert.
         let state: AlertState = f.state == .recorded ? .recorded : .pending
         try db.execute(
@@ -102,7 +103,7 @@ public struct SQLiteFindingStore: FindingStore {
             arguments: [
                 f.key, f.ruleID, f.severity.rawValue, f.title, f.eventID, f.eventTime, f.windowEnd, f.accountID,
                 f.region, f.actor, count, state.rawValue, state == .pending ? owner : nil,
-                state == .pending ? leaseUntil : 0, f.json.serialized(), now,
+                state == .pending ? expiresAt : 0, f.json.serialized(), now,
             ])
     }
 

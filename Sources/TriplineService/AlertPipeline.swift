@@ -1,4 +1,5 @@
 import Foundation
+import TriplineAWS
 import TriplineAlerts
 import TriplineCore
 import TriplineJSON
@@ -11,8 +12,10 @@ public struct AlertOutcome: Sendable {
     public var recorded: [StoredFinding] = []
     /// Already alerted inside their window (folded into the stored count when new).
     public var duplicates: [StoredFinding] = []
-    /// Held by a live claim of another invocation.
+    /// Held by a live claim of another invocation: their inputs failed, to be retried once that claim is settled.
     public var heldElsewhere: [StoredFinding] = []
+    /// Work stopped at the deadline's safety margin before every finding was claimed and sent.
+    public var stoppedAtDeadline = false
     /// The messages handed to the sink successfully.
     public var messages: [AlertMessage] = []
     /// Inputs (by the caller's input id) that must be retried: a finding from them could not be stored or alerted.
@@ -25,19 +28,52 @@ public struct AlertOutcome: Sendable {
     public var succeeded: Bool { failedInputs.isEmpty && errors.isEmpty }
 }
 
+/// The time one invocation's work may take, derived from its Lambda deadline.
+///
+/// Work (fetching, claiming, sending) stops at `stop`, a safety margin before the deadline; what is left of the
+/// margin lets the run release its claims (or mark what it sent) by `cleanup` and answer the runtime, so the
+/// runtime never kills the process mid-alert. Claims the run makes expire at `end` plus the pipeline's claim
+/// margin: no later call of this run can land after that.
+public struct WorkDeadline: Sendable {
+    /// The invocation's deadline.
+    public var end: Deadline
+    /// No work starts after this, and calls made for work end by it.
+    public var stop: Deadline
+    /// Releasing claims and marking sent alerts end by this.
+    public var cleanup: Deadline
+
+    /// `total`: how long the invocation had when it started (its timeout, for a warm start).
+    public init(end: Deadline, total: Swift.Duration) {
+        let margin = Self.safetyMargin(total: total)
+        self.end = end
+        stop = end.earlier(by: margin)
+        cleanup = end.earlier(by: margin / 2)
+    }
+
+    /// From an invocation's deadline, as it starts now: the time it had is the time left.
+    public init(end: Deadline) { self.init(end: end, total: end.remaining) }
+
+    /// max(1 s, 5 % of the time the invocation had): room for a release and the answer even after a slow call.
+    public static func safetyMargin(total: Swift.Duration) -> Swift.Duration { max(.seconds(1), total / 20) }
+}
+
 /// Raw findings in, exactly-once alerts out.
 ///
 /// aggregate (same event, thresholds, dedup windows) → claim each finding in the ``FindingStore`` (a conditional
-/// write: only the claimant alerts) → one ``AlertMessage`` per severity band → ``AlertSink`` → `markAlerted`.
-/// When the sink fails the claims are released and the inputs behind those findings are reported failed, so the
-/// retried input alerts exactly once.
+/// write: only the claimant alerts; the claim expires at the run's deadline plus `claimMargin`) → one
+/// ``AlertMessage`` per severity band → ``AlertSink`` → `markAlerted`. When the sink fails, or the run reaches its
+/// deadline's safety margin first, the claims are released and the inputs behind those findings are reported
+/// failed; a finding held by another run's live claim fails its inputs too. The retried input alerts exactly once.
 public struct AlertPipeline: Sendable {
     public let store: any FindingStore
     public let sink: any AlertSink
     /// Findings below this are recorded, not sent.
     public let minimumSeverity: Severity
-    /// Seconds a claim stays exclusive; past it a crashed owner's claim can be taken over.
-    public let lease: Int
+    /// Seconds a claim outlives its run's deadline (clock skew between hosts); past it a dead owner's claim is
+    /// taken over.
+    public let claimMargin: Int
+    /// Seconds a claim lasts for a run without a deadline (`tripline watch`, tests).
+    public let claimWithoutDeadline: Int
     private let rules: [String: Rule]
     /// Dedup window for findings without a rule (GuardDuty): long, because their key already names one update.
     private let defaultWindow: Int
@@ -47,13 +83,14 @@ public struct AlertPipeline: Sendable {
 
     public init(
         rules: [Rule], store: any FindingStore, sink: any AlertSink, minimumSeverity: Severity = .medium,
-        lease: Int = 300, defaultWindow: Int = 7 * 86400,
+        claimMargin: Int = 30, claimWithoutDeadline: Int = 300, defaultWindow: Int = 7 * 86400,
         now: @escaping @Sendable () -> Int = { Int(Date().timeIntervalSince1970) }
     ) {
         self.store = store
         self.sink = sink
         self.minimumSeverity = minimumSeverity
-        self.lease = lease
+        self.claimMargin = claimMargin
+        self.claimWithoutDeadline = claimWithoutDeadline
         self.rules = Dictionary(rules.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         self.defaultWindow = defaultWindow
         self.now = now
@@ -61,8 +98,10 @@ public struct AlertPipeline: Sendable {
 
     /// Runs the findings of one invocation (or poll). `inputID` names the input a raw finding came from (an SQS
     /// message id, a poll slice); failures are reported by those ids. `owner` identifies this run (request id).
-    public func run(_ findings: [Finding], owner: String, inputID: (Finding) -> String = { $0.input.path }) async -> AlertOutcome {
-        await run(findings, thresholds: ThresholdTally(), engineRules: [], owner: owner, inputID: inputID)
+    public func run(
+        _ findings: [Finding], owner: String, deadline: WorkDeadline? = nil, inputID: (Finding) -> String = { $0.input.path }
+    ) async -> AlertOutcome {
+        await run(findings, thresholds: ThresholdTally(), engineRules: [], owner: owner, deadline: deadline, inputID: inputID)
     }
 
     /// As above, with threshold matches tallied by an `EventProcessor(…, tallyThresholds: true)` (`engineRules`:
@@ -71,7 +110,7 @@ public struct AlertPipeline: Sendable {
     /// the retry exact.
     public func run(
         _ findings: [Finding], thresholds: ThresholdTally, engineRules: [Rule], runInputs: Set<String> = [], owner: String,
-        inputID: (Finding) -> String = { $0.input.path }
+        deadline: WorkDeadline? = nil, inputID: (Finding) -> String = { $0.input.path }
     ) async -> AlertOutcome {
         var outcome = AlertOutcome()
         guard !findings.isEmpty || !thresholds.isEmpty else { return outcome }
@@ -94,18 +133,35 @@ public struct AlertPipeline: Sendable {
         }
 
         let clock = now()
+        let expiresAt = deadline.map { $0.end.epochSeconds + claimMargin } ?? clock + claimWithoutDeadline
+        func stopping() -> Bool {
+            guard let deadline, deadline.stop.hasPassed else { return false }
+            if !outcome.stoppedAtDeadline {
+                outcome.stoppedAtDeadline = true
+                outcome.errors.append("stopped at the deadline's safety margin; unfinished inputs are retried")
+            }
+            return true
+        }
         var toSend: [(Finding, StoredFinding)] = []
         // Aggregator is not Sendable; building one from the rule table is cheap.
         for var f in Aggregator(rules: Array(rules.values)).aggregate(findings, thresholds: thresholds, engineRules: engineRules) {
             f.accountName = accountNames[f.accountID]
+            if stopping() {
+                outcome.failedInputs.formUnion(inputs(of: f))
+                continue
+            }
             let alerting = f.severity >= minimumSeverity
             let stored = storedFinding(f, state: alerting ? .pending : .recorded)
             do {
-                switch try await store.claim(stored, owner: owner, now: clock, lease: lease) {
+                switch try await store.claim(stored, owner: owner, now: clock, expiresAt: expiresAt) {
                 case .claimed:
                     if alerting { toSend.append((f, stored)) } else { outcome.recorded.append(stored) }
                 case .duplicate: outcome.duplicates.append(stored)
-                case .heldElsewhere: outcome.heldElsewhere.append(stored)
+                case .heldElsewhere:
+                    // The holder may yet fail or die: acknowledging this input now could lose the alert for good.
+                    outcome.heldElsewhere.append(stored)
+                    outcome.failedInputs.formUnion(inputs(of: f))
+                    outcome.errors.append("\(stored.key) (\(f.ruleID), event \(f.eventID)) is held by another run's live claim; input retried")
                 }
             } catch {
                 outcome.failedInputs.formUnion(inputs(of: f))
@@ -113,33 +169,46 @@ public struct AlertPipeline: Sendable {
             }
         }
 
-        // One message per severity band, most severe first; each band succeeds or fails on its own.
-        let bands = Dictionary(grouping: toSend, by: { $0.0.severity }).sorted { $0.key > $1.key }
-        for (severity, items) in bands {
-            let message = AlertComposer.message(severity: severity, findings: items.map(\.0), keys: items.map(\.1.key))
-            let keys = items.map(\.1.key)
-            do {
-                try await sink.send([message])
-            } catch {
-                outcome.errors.append("alert delivery (\(severity), \(items.count) findings) failed: \(error)")
-                for (f, _) in items { outcome.failedInputs.formUnion(inputs(of: f)) }
+        // One message per alert (every rule that matched one event, most severe first); each alert succeeds or
+        // fails on its own.
+        func id(_ f: Finding) -> String { f.ruleID + "\u{1F}" + f.dedupKey }
+        let storedOf = Dictionary(toSend.map { (id($0.0), $0.1) }, uniquingKeysWith: { a, _ in a })
+        for alert in Alert.group(toSend.map(\.0), isThreshold: isThreshold) {
+            let stored = alert.findings.compactMap { storedOf[id($0)] }
+            let keys = stored.map(\.key)
+            let message = AlertComposer.message(alert, keys: keys, titleTemplate: rules[alert.top.ruleID]?.title)
+            let severity = alert.severity
+            let items = alert.findings
+            var failure: String?
+            if stopping() {
+                failure = "alert \(alert.id) (\(severity), \(items.count) findings) not sent: stopped at the deadline"
+            } else {
                 do {
-                    try await store.release(keys, owner: owner)
+                    try await sink.send([message])
                 } catch {
-                    // The lease expires on its own; the retry takes the claim over then.
+                    failure = "alert \(alert.id) delivery (\(severity), \(items.count) findings) failed: \(error)"
+                }
+            }
+            if let failure {
+                outcome.errors.append(failure)
+                for f in items { outcome.failedInputs.formUnion(inputs(of: f)) }
+                do {
+                    try await cleaningUp(deadline) { try await store.release(keys, owner: owner) }
+                } catch {
+                    // The claim expires on its own (deadline + margin); the retry takes it over then.
                     outcome.errors.append("release after failed delivery failed: \(error)")
                 }
                 continue
             }
             outcome.messages.append(message)
             do {
-                try await store.markAlerted(keys, owner: owner)
+                try await cleaningUp(deadline) { try await store.markAlerted(keys, owner: owner) }
             } catch {
-                // Sent but not marked: a retry after the lease could alert again. Report it; do not fail the input
-                // (retrying would make a second alert certain rather than possible).
+                // Sent but not marked: a retry after the claim expires could alert again. Report it; do not fail the
+                // input (retrying would make a second alert certain rather than possible).
                 outcome.errors.append("markAlerted after delivery failed: \(error)")
             }
-            for (_, s) in items {
+            for s in stored {
                 var a = s
                 a.state = .alerted
                 outcome.alerted.append(a)
@@ -148,6 +217,17 @@ public struct AlertPipeline: Sendable {
         return outcome
     }
 
+    /// Settles claims (release, mark) with the time left after work stopped: the invocation's call budget moves its
+    /// deadline to `cleanup`, keeping what it learnt about failing endpoints.
+    private func cleaningUp(_ deadline: WorkDeadline?, _ body: () async throws -> Void) async throws {
+        guard let deadline else { return try await body() }
+        let budget = CallBudget.current?.with(deadline: deadline.cleanup) ?? CallBudget(deadline: deadline.cleanup)
+        try await CallBudget.$current.withValue(budget) { try await body() }
+    }
+
+    /// Threshold alerts (bursts of events) stand alone; everything else is grouped by event.
+    private func isThreshold(_ f: Finding) -> Bool { rules[f.ruleID]?.threshold != nil }
+
     /// The stored form: key = dedup key, window = event time + the rule's dedup window.
     public func storedFinding(_ f: Finding, state: AlertState) -> StoredFinding {
         let eventTime = f.epoch ?? now()
@@ -155,39 +235,47 @@ public struct AlertPipeline: Sendable {
         return StoredFinding(
             key: f.dedupKey, ruleID: f.ruleID, severity: f.severity, title: f.title, eventID: f.eventID,
             eventTime: eventTime, windowEnd: eventTime + max(window, 1), accountID: f.accountID, region: f.region,
-            actor: f.actor, count: f.count, state: state, json: FindingJSON.value(f))
+            actor: f.actor, count: f.count, state: state,
+            json: FindingJSON.value(f, alertID: Alert.id(of: f, standalone: isThreshold(f))))
     }
 }
 
-/// Builds alert messages. Subjects are built only from our own words, counts and severity: never from event text.
+/// Builds alert messages. Subjects are built only from our own words — severity, the top rule's title template
+/// with its placeholders blanked, a count — never from event text.
 public enum AlertComposer {
-    public static func subject(severity: Severity, count: Int) -> String {
-        let noun = count == 1 ? "incident" : "incidents"
-        return TextEscaper.subject("SECURITY ALERT - \(severity.description.uppercased()) SEVERITY - \(count) \(noun) detected")
+    /// `SECURITY ALERT - HIGH - CloudTrail logging stopped on ... (+1 more rule)`: printable ASCII, at most 100.
+    public static func subject(severity: Severity, titleTemplate: String, moreRules: Int) -> String {
+        let head = "SECURITY ALERT - \(severity.description.uppercased()) - "
+        let tail = moreRules == 0 ? "" : " (+\(moreRules) more \(moreRules == 1 ? "rule" : "rules"))"
+        var title = TextEscaper.subject(TitleTemplate.ownWords(titleTemplate).split(whereSeparator: \.isWhitespace).joined(separator: " "))
+        let room = 100 - head.count - tail.count
+        if title.count > room { title = String(title.prefix(max(0, room - 3))) + "..." }
+        return TextEscaper.subject(head + title + tail)
     }
 
     /// SNS allows 256 KiB per message; keep well inside it and say what was cut.
     public static let maxBodyBytes = 200 * 1024
 
-    public static func message(severity: Severity, findings: [Finding], keys: [String]) -> AlertMessage {
-        var body = "Tripline detected \(findings.count) \(severity.description) severity "
-            + (findings.count == 1 ? "incident" : "incidents") + ".\n"
-        var shown = 0
-        for f in findings {
-            let block = "\n" + FindingText.render(f, medium: .plain) + "\n  key      \(f.dedupKey)\n"
-            if body.utf8.count + block.utf8.count > maxBodyBytes { break }
-            body += block
-            shown += 1
-        }
-        if shown < findings.count {
-            body += "\n… and \(findings.count - shown) more (message size limit); see `tripline findings list`.\n"
+    /// `titleTemplate`: the top rule's title as written (its rendered title quotes event text); a finding without
+    /// a rule (GuardDuty) gets a fixed one (its type comes with the event).
+    public static func message(_ alert: Alert, keys: [String], titleTemplate: String?) -> AlertMessage {
+        var body = AlertText.render(alert, medium: .plain) + "\n"
+        body += "\n  keys     " + keys.joined(separator: "\n           ") + "\n"
+        if body.utf8.count > maxBodyBytes {
+            var cut = String(decoding: body.utf8.prefix(maxBodyBytes), as: UTF8.self)
+            cut += "\n… (cut at the message size limit); see `tripline findings list`.\n"
+            body = cut
         }
         func unique(_ values: [String]) -> [String] {
             var seen = Set<String>()
             return values.filter { !$0.isEmpty && seen.insert($0).inserted }
         }
         return AlertMessage(
-            subject: subject(severity: severity, count: findings.count), body: body, severity: severity,
-            ruleIDs: unique(findings.map(\.ruleID)), accountIDs: unique(findings.map(\.accountID)), findingKeys: keys)
+            subject: subject(
+                severity: alert.severity,
+                titleTemplate: titleTemplate ?? (alert.top.ruleID.hasPrefix("GuardDuty.") ? "GuardDuty finding" : "Finding without a rule"),
+                moreRules: alert.findings.count - 1),
+            body: body, severity: alert.severity, ruleIDs: unique(alert.findings.map(\.ruleID)),
+            accountIDs: unique(alert.findings.map(\.accountID)), findingKeys: keys, alertID: alert.id)
     }
 }

@@ -45,7 +45,7 @@ public struct DynamoDBFindingStore: FindingStore {
     private func expiry(_ eventTime: Int) -> DynamoValue { .number(max(eventTime, now()) + retentionDays * 86400) }
     private static func key(_ pk: String) -> DynamoItem { ["pk": .s(pk), "sk": .s(FindingsTable.sortKey)] }
 
-    public func claim(_ finding: StoredFinding, owner: String, now: Int, lease: Int) async throws -> ClaimOutcome {
+    public func claim(_ finding: StoredFinding, owner: String, now: Int, expiresAt: Int) async throws -> ClaimOutcome {
         // 1. The idempotency record for (rule, event): whether this event has been counted before.
         let eventIsNew: Bool
         do {
@@ -62,10 +62,11 @@ public struct DynamoDBFindingStore: FindingStore {
         }
 
         // 2. The claim: absent, window over (relative to this event's time, so re-scanning old logs does not
-        //    re-alert them), or pending with a lapsed lease (the previous owner died or released it).
+        //    re-alert them), or pending with an expired claim (the previous owner died, timed out or released it).
+        //    `lease_until` holds the claim's expiry: the owner's deadline plus a margin.
         var item = Self.item(finding)
         item["owner"] = .s(owner)
-        item["lease_until"] = .number(now + lease)
+        item["lease_until"] = .number(expiresAt)
         item["expires_at"] = expiry(finding.eventTime)
         item["created_at"] = .number(now)
         do {
@@ -104,8 +105,8 @@ public struct DynamoDBFindingStore: FindingStore {
         try await updateHeld(keys, owner: owner, update: "SET lease_until = :zero", values: [":zero": 0])
     }
 
-    /// Applies `update` to each key that `owner` still holds (pending under its lease). A key taken over after
-    /// the lease lapsed fails the condition and is left to its new owner.
+    /// Applies `update` to each key that `owner` still holds (pending, its claim). A key taken over after the
+    /// claim expired fails the condition and is left to its new owner.
     private func updateHeld(_ keys: [String], owner: String, update: String, values: DynamoItem) async throws {
         let held: DynamoItem = [":owner": .s(owner), ":pending": .s(AlertState.pending.rawValue)]
         for key in keys {

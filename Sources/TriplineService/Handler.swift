@@ -77,7 +77,10 @@ public struct S3ObjectSource: ObjectSource {
         var client = self.client
         // Read the bucket in its own region (organization trails may log to a bucket elsewhere).
         if let region = object.region, !region.isEmpty { client.region = region }
-        return try await S3Client(client).getObject(bucket: object.bucket, key: object.key, maxBytes: maxBytes).body
+        // The body streams after the response head: bound the whole read by the invocation's time left.
+        return try await CallBudget.bounded("s3.GetObject \(object.path)") { [client, maxBytes] in
+            try await S3Client(client).getObject(bucket: object.bucket, key: object.key, maxBytes: maxBytes).body
+        }
     }
 }
 
@@ -96,10 +99,13 @@ public struct LogAlertSink: AlertSink {
 public struct InvocationContext: Sendable {
     public var requestID: String
     public var log: Logger
+    /// When the invocation must be answered (`nil`: no limit, e.g. tests and local runs).
+    public var deadline: WorkDeadline?
 
-    public init(requestID: String, log: Logger) {
+    public init(requestID: String, log: Logger, deadline: WorkDeadline? = nil) {
         self.requestID = requestID
         self.log = log
+        self.deadline = deadline
     }
 }
 
@@ -131,11 +137,9 @@ public struct TriplineHandler: Sendable {
         rules.rules = tuned.rules
         self.engine = Engine(rules: rules.rules, suppressors: tuned.suppressors)
         self.ruleDiagnostics = rules.diagnostics + tuned.diagnostics
-        // Lease = Lambda's longest timeout: a claim must outlive the slowest invocation that could still alert,
-        // or a duplicate delivery could take it over mid-send. A dead owner's input comes back only after the
-        // queue's visibility timeout (≥ 6 × function timeout), later than this anyway.
+        // Claims expire at each invocation's deadline plus the pipeline's margin (see WorkDeadline).
         var pipeline = AlertPipeline(
-            rules: rules.rules, store: store, sink: sink, minimumSeverity: config.minimumSeverity, lease: 900, now: now)
+            rules: rules.rules, store: store, sink: sink, minimumSeverity: config.minimumSeverity, now: now)
         pipeline.accountNames = configuration?.accounts ?? [:]
         self.pipeline = pipeline
         self.poller = LookupPoller(
@@ -210,7 +214,19 @@ public struct TriplineHandler: Sendable {
 
     // MARK: - Dispatch
 
+    /// Handles one invocation. Inside a deadline every AWS call shares one ``CallBudget`` ending at the deadline's
+    /// safety margin; work stops there, claims are released and unfinished inputs are reported failed.
     public func handle(_ payload: [UInt8], context: InvocationContext) async throws -> [UInt8] {
+        guard let deadline = context.deadline else { return try await dispatch(payload, context: context) }
+        let budget = CallBudget(deadline: deadline.stop)
+        defer {
+            let skipped = budget.skippedEndpoints
+            if !skipped.isEmpty { context.log.warning("endpoints skipped after repeated failures", [("endpoints", .string(skipped.joined(separator: ",")))]) }
+        }
+        return try await CallBudget.$current.withValue(budget) { try await dispatch(payload, context: context) }
+    }
+
+    private func dispatch(_ payload: [UInt8], context: InvocationContext) async throws -> [UInt8] {
         let value: JSONValue
         do {
             value = try JSONValue.parse(payload)
@@ -219,10 +235,10 @@ public struct TriplineHandler: Sendable {
         }
         let response: JSONValue
         switch Payload.classify(value) {
-        case .sqs(let records): response = await queued(records, context: context)
+        case .sqs(let records): response = try await queued(records, context: context)
         case .sns(let records):
             // Direct SNS invocations cannot report partial failure: any failed record fails the invocation.
-            let r = await queued(records, context: context)
+            let r = try await queued(records, context: context)
             if let failures = r["batchItemFailures"]?.arrayValue, !failures.isEmpty {
                 throw HandlerError("\(failures.count) SNS record(s) failed")
             }
@@ -245,7 +261,7 @@ public struct TriplineHandler: Sendable {
             response = batch.summary
         case .scheduled:
             let started = ContinuousClock.now
-            let outcome = try await poller.poll(owner: context.requestID)
+            let outcome = try await poller.poll(owner: context.requestID, deadline: context.deadline)
             context.log.info("poll", [
                 ("start", .string(EventTime.iso8601(outcome.start))), ("end", .string(EventTime.iso8601(outcome.end))),
                 ("pages", .number(outcome.pages)), ("events", .number(outcome.events)), ("findings", .number(outcome.findings)),
@@ -270,26 +286,39 @@ public struct TriplineHandler: Sendable {
     }
 
     /// SQS batch: each message is an input; failed ones are answered in `batchItemFailures` so only they return.
-    private func queued(_ records: [Payload.SQSRecord], context: InvocationContext) async -> JSONValue {
+    /// A record without a `messageId` cannot be named there (an empty identifier fails the whole batch anyway):
+    /// it is processed under an internal id, and if it fails the invocation fails, so the whole batch is retried.
+    private func queued(_ records: [Payload.SQSRecord], context: InvocationContext) async throws -> JSONValue {
         var batch = Batch(context: context)
-        for record in records {
+        var unnamed: Set<String> = []
+        for (index, record) in records.enumerated() {
+            var inputID = record.messageID
+            if inputID.isEmpty {
+                inputID = "record #\(index) without messageId"
+                unnamed.insert(inputID)
+            }
             let content: QueuedContent
             do {
                 content = try S3Notification.content(ofBody: record.body)
             } catch {
-                batch.fail(record.messageID, "message body is not JSON: \(error)")
+                batch.fail(inputID, "message body is not JSON: \(error)")
                 continue
             }
             switch content {
             case .ignore(let why):
-                context.log.debug("message ignored", [("message_id", .string(record.messageID)), ("reason", .string(why))])
+                context.log.debug("message ignored", [("message_id", .string(inputID)), ("reason", .string(why))])
             case .event(let bytes):
-                batch.evaluate(bytes, path: "sqs:\(record.messageID)", inputID: record.messageID, engine: engine)
+                batch.evaluate(bytes, path: "sqs:\(inputID)", inputID: inputID, engine: engine)
             case .objects(let refs):
-                for ref in refs { await batch.read(ref, inputID: record.messageID, handler: self) }
+                for ref in refs { await batch.read(ref, inputID: inputID, handler: self) }
             }
         }
         try? await batch.finish(pipeline: pipeline, engine: engine, failIfAny: false)
+        let failedUnnamed = batch.failed.intersection(unnamed)
+        if !failedUnnamed.isEmpty {
+            throw HandlerError(
+                "\(failedUnnamed.count) failed record(s) have no messageId to report in batchItemFailures; failing the whole batch so it is retried")
+        }
         var summary = batch.summary
         summary = .object((summary.objectValue ?? []) + [
             ("batchItemFailures", .array(batch.failed.sorted().map { ["itemIdentifier": .string($0)] })),
@@ -320,6 +349,10 @@ struct Batch {
     }
 
     mutating func read(_ object: S3ObjectRef, inputID: String, handler: TriplineHandler) async {
+        if let deadline = context.deadline, deadline.stop.hasPassed {
+            fail(inputID, "\(object.path) not read: stopped at the deadline's safety margin")
+            return
+        }
         let bytes: [UInt8]
         do {
             bytes = try await handler.objects.fetch(object)
@@ -374,7 +407,7 @@ struct Batch {
         let inputs = self.inputs
         outcome = await pipeline.run(
             findings, thresholds: thresholds, engineRules: engine.rules, runInputs: Set(inputs.values), owner: context.requestID,
-            inputID: { inputs[$0.input.path] ?? $0.input.path })
+            deadline: context.deadline, inputID: { inputs[$0.input.path] ?? $0.input.path })
         failed.formUnion(outcome.failedInputs)
         for e in outcome.errors { context.log.error("alerting", [("error", .string(e))]) }
         context.log.info("invocation", [
@@ -382,6 +415,7 @@ struct Batch {
             ("alerted", .number(outcome.alerted.count)), ("recorded", .number(outcome.recorded.count)),
             ("duplicates", .number(outcome.duplicates.count)), ("held_elsewhere", .number(outcome.heldElsewhere.count)),
             ("messages", .number(outcome.messages.count)), ("failed_inputs", .number(failed.count)),
+            ("stopped_at_deadline", .bool(outcome.stoppedAtDeadline)),
             ("engine_ms", .number(Self.milliseconds(engineTime))),
             ("suppressed", .number(stats.suppressedMatches)), ("suppressed_by", Self.suppressedBy(stats.suppressed, engine: engine)),
         ])

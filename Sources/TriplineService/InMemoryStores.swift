@@ -8,7 +8,8 @@ public actor InMemoryFindingStore: FindingStore {
     private struct Entry {
         var finding: StoredFinding
         var owner: String
-        var leaseUntil: Int
+        /// When the claim expires (epoch seconds); 0 once released.
+        var expiresAt: Int
     }
 
     private var entries: [String: Entry] = [:]
@@ -16,18 +17,18 @@ public actor InMemoryFindingStore: FindingStore {
 
     public init() {}
 
-    public func claim(_ finding: StoredFinding, owner: String, now: Int, lease: Int) async throws -> ClaimOutcome {
+    public func claim(_ finding: StoredFinding, owner: String, now: Int, expiresAt: Int) async throws -> ClaimOutcome {
         // The idempotency record: an event already counted never counts again (retries, overlapping polls).
         let eventIsNew = events.insert(finding.ruleID + "\u{1F}" + finding.eventID).inserted
         if let existing = entries[finding.key] {
             let windowEnded = existing.finding.windowEnd <= finding.eventTime
-            let abandoned = existing.finding.state == .pending && existing.leaseUntil < now
+            let abandoned = existing.finding.state == .pending && existing.expiresAt < now
             if !windowEnded && !abandoned {
                 if eventIsNew { entries[finding.key]!.finding.count += finding.count }
                 return existing.finding.state == .pending ? .heldElsewhere : .duplicate
             }
         }
-        entries[finding.key] = Entry(finding: finding, owner: owner, leaseUntil: now + lease)
+        entries[finding.key] = Entry(finding: finding, owner: owner, expiresAt: expiresAt)
         return .claimed
     }
 
@@ -39,7 +40,7 @@ public actor InMemoryFindingStore: FindingStore {
 
     public func release(_ keys: [String], owner: String) async throws {
         for key in keys where entries[key]?.owner == owner && entries[key]?.finding.state == .pending {
-            entries[key]!.leaseUntil = 0
+            entries[key]!.expiresAt = 0
         }
     }
 

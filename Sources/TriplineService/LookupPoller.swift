@@ -73,7 +73,8 @@ public struct LookupPoller: Sendable {
 
     /// One poll. Throws only when CloudTrail or the checkpoint store fails before anything could be alerted;
     /// alert failures are in the outcome (and leave the checkpoint where it was).
-    public func poll(owner: String) async throws -> PollOutcome {
+    /// With a `deadline`, no slice starts after its safety margin (the checkpoint stays at the last finished one).
+    public func poll(owner: String, deadline: WorkDeadline? = nil) async throws -> PollOutcome {
         let end = now()
         let checkpoint = try await checkpoints.load(checkpointName)
         var start = checkpoint.map { $0 - overlap } ?? (end - lookback)
@@ -82,6 +83,11 @@ public struct LookupPoller: Sendable {
 
         var sliceStart = start
         while sliceStart < end {
+            if let deadline, deadline.stop.hasPassed {
+                outcome.alerts.stoppedAtDeadline = true
+                outcome.alerts.errors.append("stopped at the deadline's safety margin before \(EventTime.iso8601(sliceStart))")
+                return outcome
+            }
             let sliceEnd = min(end, sliceStart + sliceSeconds)
             var findings: [Finding] = []
             var problems: [InputProblem] = []
@@ -120,7 +126,8 @@ public struct LookupPoller: Sendable {
 
             // One input per slice: if any alert of it fails, the slice is not checkpointed and is read again.
             let alerts = await pipeline.run(
-                findings, thresholds: processor.takeTally(), engineRules: engine.rules, owner: owner, inputID: { _ in "slice" })
+                findings, thresholds: processor.takeTally(), engineRules: engine.rules, owner: owner, deadline: deadline,
+                inputID: { _ in "slice" })
             merge(alerts, into: &outcome.alerts)
             guard alerts.succeeded else { return outcome }
             try await checkpoints.save(checkpointName, sliceEnd)
@@ -135,6 +142,7 @@ public struct LookupPoller: Sendable {
         o.recorded += a.recorded
         o.duplicates += a.duplicates
         o.heldElsewhere += a.heldElsewhere
+        o.stoppedAtDeadline = o.stoppedAtDeadline || a.stoppedAtDeadline
         o.messages += a.messages
         o.failedInputs.formUnion(a.failedInputs)
         o.errors += a.errors

@@ -2,7 +2,8 @@ import TriplineAWS
 import TriplineCore
 
 /// Publishes alert messages to an SNS topic, with the message attributes subscribers filter on:
-/// `severity` (`info`…`critical`), `rule_id` and `account_id` (comma-separated when a message spans several).
+/// `severity` (`info`…`critical`), `rule_id` and `account_id` (comma-separated when an alert spans several) and
+/// `alert_id` (the same for a re-sent alert).
 public struct SNSAlertSink: AlertSink {
     public let sns: SNSClient
     public let topicArn: String
@@ -25,7 +26,9 @@ public struct SNSAlertSink: AlertSink {
             }
             return out.isEmpty ? "none" : out
         }
-        return ["severity": m.severity.description, "rule_id": list(m.ruleIDs), "account_id": list(m.accountIDs)]
+        var attributes = ["severity": m.severity.description, "rule_id": list(m.ruleIDs), "account_id": list(m.accountIDs)]
+        if !m.alertID.isEmpty { attributes["alert_id"] = m.alertID }
+        return attributes
     }
 
     public func send(_ messages: [AlertMessage]) async throws {

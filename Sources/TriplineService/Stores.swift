@@ -60,17 +60,21 @@ public enum ClaimOutcome: Sendable, Equatable {
     /// Already alerted inside the window (a duplicate delivery, a retry after success, the same event by another
     /// path): the event was folded in (count) if it was new; send nothing.
     case duplicate
-    /// Another invocation holds a live claim on this key; it will alert or its input will be retried.
+    /// Another invocation holds a live (unexpired) claim on this key. It may still fail or die, so the caller's
+    /// input must fail and come back later: acknowledging it could lose the alert.
     case heldElsewhere
 }
 
 /// Remembers findings so at-least-once inputs give exactly-once alerts.
 ///
-/// Contract: `claim` is atomic per key (a conditional write). A key is claimable when absent, when its window has
-/// ended, or when it is `pending` with an expired lease (the previous owner died or failed to alert). The same
+/// Contract (the state machine in docs/architecture.md): `claim` is atomic per key (a conditional write). A key is
+/// claimable when absent, when its window has ended, or when it is `pending` and its claim has expired
+/// (`expiresAt < now`: the owner died, timed out or released it). A claim's expiry is its owner's deadline plus a
+/// margin, never a fixed lease, so it outlives every call its owner can still make and no longer. The same
 /// `(ruleID, eventID)` claimed twice never counts twice.
 public protocol FindingStore: Sendable {
-    func claim(_ finding: StoredFinding, owner: String, now: Int, lease: Int) async throws -> ClaimOutcome
+    /// `expiresAt`: epoch seconds after which another owner may take the claim over.
+    func claim(_ finding: StoredFinding, owner: String, now: Int, expiresAt: Int) async throws -> ClaimOutcome
     /// The owner delivered the alerts for these keys.
     func markAlerted(_ keys: [String], owner: String) async throws
     /// The owner could not deliver: make the keys claimable again at once (the retry alerts).
@@ -86,7 +90,7 @@ public protocol CheckpointStore: Sendable {
     func save(_ name: String, _ epoch: Int) async throws
 }
 
-/// One alert message: all findings of one severity band from one invocation.
+/// One alert message: every finding of one ``Alert`` (the rules that matched one event, or a threshold alert).
 public struct AlertMessage: Sendable, Equatable {
     public var subject: String
     public var body: String
@@ -95,14 +99,20 @@ public struct AlertMessage: Sendable, Equatable {
     public var ruleIDs: [String]
     public var accountIDs: [String]
     public var findingKeys: [String]
+    /// ``Alert/id``: the same for a retried or re-sent alert, so a consumer can drop the copy.
+    public var alertID: String
 
-    public init(subject: String, body: String, severity: Severity, ruleIDs: [String], accountIDs: [String], findingKeys: [String]) {
+    public init(
+        subject: String, body: String, severity: Severity, ruleIDs: [String], accountIDs: [String], findingKeys: [String],
+        alertID: String = ""
+    ) {
         self.subject = subject
         self.body = body
         self.severity = severity
         self.ruleIDs = ruleIDs
         self.accountIDs = accountIDs
         self.findingKeys = findingKeys
+        self.alertID = alertID
     }
 }
 

@@ -113,21 +113,28 @@ struct Scan: AsyncParsableCommand {
         let tally = SuppressionSummary(suppressors: engine.suppression.suppressors, found: suppressed, stats: result.stats,
                                        disabled: tunedLoad.tuned.disabled.count)
 
+        // Every rule that matched one event is one alert; jsonl/json keep one finding per entry, tagged with it.
+        let thresholdRules = Set(selected.filter { $0.threshold != nil }.map(\.id))
+        let grouped = Alert.group(alerts, isThreshold: { thresholdRules.contains($0.ruleID) })
+        var alertIDs: [String: String] = [:]  // rule + dedup key → alert id
+        for a in grouped { for f in a.findings { alertIDs[f.ruleID + "\u{1F}" + f.dedupKey] = a.id } }
+        func alertID(_ f: Finding) -> String? { alertIDs[f.ruleID + "\u{1F}" + f.dedupKey] }
+
         var out = Output()
         switch format {
         case .jsonl:
-            for f in alerts { out.line(FindingJSON.line(f)) }
+            for f in alerts { out.line(FindingJSON.line(f, alertID: alertID(f))) }
             if showSuppressed { for s in suppressed { out.line(tally.json(s).serialized()) } }
         case .json:
-            var summary = Scan.summaryJSON(result: result, alerts: alerts, elapsed: elapsed)
+            var summary = Scan.summaryJSON(result: result, alerts: alerts, alertCount: grouped.count, elapsed: elapsed)
             summary = .object((summary.objectValue ?? []) + [("suppressed", tally.summaryJSON)])
-            var members: [(String, JSONValue)] = [("findings", .array(alerts.map { FindingJSON.value($0) }))]
+            var members: [(String, JSONValue)] = [("findings", .array(alerts.map { FindingJSON.value($0, alertID: alertID($0)) }))]
             if showSuppressed { members.append(("suppressed_findings", .array(suppressed.map { tally.json($0) }))) }
             members += [("summary", summary), ("problems", .array(result.problems.map { JSONValue.string($0.description) }))]
             out.line(JSONValue.object(members).serialized())
         case .text:
-            for f in alerts {
-                out.line(FindingText.render(f))
+            for a in grouped {
+                out.line(AlertText.render(a))
                 out.line("")
             }
             if showSuppressed {
@@ -137,7 +144,7 @@ struct Scan: AsyncParsableCommand {
                     out.line("")
                 }
             }
-            out.line(Scan.summaryText(result: result, alerts: alerts, elapsed: elapsed, rules: engine.rules.count))
+            out.line(Scan.summaryText(result: result, alerts: alerts, alertCount: grouped.count, elapsed: elapsed, rules: engine.rules.count))
             if let text = tally.summaryText { out.line(text) }
         }
         out.flush()
@@ -159,20 +166,20 @@ struct Scan: AsyncParsableCommand {
         Severity.allCases.reversed().map { s in (s, alerts.filter { $0.severity == s }.count) }
     }
 
-    static func summaryText(result: LocalScanner.Result, alerts: [Finding], elapsed: Double, rules: Int) -> String {
+    static func summaryText(result: LocalScanner.Result, alerts: [Finding], alertCount: Int, elapsed: Double, rules: Int) -> String {
         let s = result.stats
         let counts = bySeverity(alerts).filter { $0.1 > 0 }.map { "\($0.1) \($0.0)" }.joined(separator: ", ")
         let rate = elapsed > 0 ? Int(Double(s.records) / elapsed) : 0
         let mb = elapsed > 0 ? Double(s.decodedBytes) / elapsed / 1_000_000 : 0
         var text = "Scanned \(s.inputs) file(s), \(s.records) events with \(rules) rules in "
             + String(format: "%.2f", elapsed) + " s (\(rate) events/s, " + String(format: "%.0f", mb) + " MB/s)."
-        text += "\n\(alerts.count) finding(s)" + (counts.isEmpty ? "." : ": \(counts).")
+        text += "\n\(alerts.count) finding(s)" + (counts.isEmpty ? "" : ": \(counts)") + ", in \(alertCount) alert(s)."
         if s.digests > 0 { text += "\nSkipped \(s.digests) digest file(s)." }
         if !result.problems.isEmpty { text += "\n\(result.problems.count) input problem(s) in \(s.failedInputs) input(s): see stderr." }
         return text
     }
 
-    static func summaryJSON(result: LocalScanner.Result, alerts: [Finding], elapsed: Double) -> JSONValue {
+    static func summaryJSON(result: LocalScanner.Result, alerts: [Finding], alertCount: Int, elapsed: Double) -> JSONValue {
         let s = result.stats
         return .object([
             ("files", .number(s.inputs)),
@@ -181,6 +188,7 @@ struct Scan: AsyncParsableCommand {
             ("digests_skipped", .number(s.digests)),
             ("failed_inputs", .number(s.failedInputs)),
             ("findings", .number(alerts.count)),
+            ("alerts", .number(alertCount)),
             ("by_severity", .object(bySeverity(alerts).map { ($0.0.description, JSONValue.number($0.1)) })),
             ("seconds", .number(String(format: "%.3f", elapsed))),
         ] + (peakMemoryMiB().map { [("peak_rss_mib", JSONValue.number($0))] } ?? []))

@@ -19,7 +19,7 @@ struct ScanCLITests {
         // The digest file is read too: digests are recognised by content, not by their folder.
         #expect(r.stdout.contains("Scanned 3 file(s), 3 events"))
         // Each flagged event fires two rules: logging-stopped (high) and trail-config-changed (medium).
-        #expect(r.stdout.contains("4 finding(s): 2 high, 2 medium."))
+        #expect(r.stdout.contains("4 finding(s): 2 high, 2 medium, in 2 alert(s)."))
         #expect(r.stdout.contains("Skipped 1 digest file(s)."))
         #expect(r.stderr.contains("skipped 1 CloudTrail digest file(s)"))
     }
@@ -49,6 +49,28 @@ struct ScanCLITests {
             "tripline.cloudtrail.trail-config-changed medium ev-stop-1", "tripline.cloudtrail.trail-config-changed medium ev-delete-1",
         ])
         #expect(!objects.contains(nil), "every line must be JSON: \(r.stdout)")
+        // The findings of one event share an alert id; the two events have two.
+        var alertOfEvent: [String: Set<String>] = [:]
+        for case let o? in objects { alertOfEvent[o.text("event_id") ?? "?", default: []].insert(o.text("alert_id") ?? "") }
+        #expect(alertOfEvent.values.allSatisfy { $0.count == 1 && $0.first?.hasPrefix("evt-") == true }, "\(alertOfEvent)")
+        #expect(Set(alertOfEvent.values.compactMap(\.first)).count == 2)
+        // A re-scan gives the same ids.
+        let again = try CLI.run(["scan", "--format", "jsonl", tree.root.path]).jsonLines
+        #expect(Set(again.compactMap { $0?.text("alert_id") }) == Set(alertOfEvent.values.compactMap(\.first)))
+    }
+
+    @Test("text: one block per alert, listing every rule that matched the event")
+    func textPerAlert() throws {
+        let tree = try Fixtures.cloudTrailTree()
+        let r = try CLI.run(["scan", tree.root.path])
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        let blocks = r.stdout.components(separatedBy: "Alert evt-")
+        #expect(blocks.count == 3, "two alerts: \(r.stdout)")
+        for block in blocks.dropFirst() {
+            #expect(block.contains("HIGH severity, 2 rules matched one event."))
+            #expect(block.contains("(tripline.cloudtrail.logging-stopped)"))
+            #expect(block.contains("(tripline.cloudtrail.trail-config-changed)"))
+        }
     }
 
     @Test("json: one document with findings, summary and problems")
@@ -58,6 +80,8 @@ struct ScanCLITests {
         #expect(r.status == 0)
         let document = try JSONValue.parse(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
         #expect(document["findings"]?.arrayValue?.count == 4)
+        #expect(document["findings"]?.arrayValue?.allSatisfy { $0["alert_id"]?.stringValue?.hasPrefix("evt-") == true } == true)
+        #expect(document[path: "summary.alerts"]?.doubleValue == 2)
         #expect(document[path: "summary.events"]?.doubleValue == 3)
         #expect(document[path: "summary.digests_skipped"]?.doubleValue == 1)
         #expect(document["problems"]?.arrayValue?.isEmpty == true)

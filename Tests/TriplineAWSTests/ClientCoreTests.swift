@@ -53,14 +53,15 @@ struct RetryTests {
         #expect(await sleeps.sleeps.isEmpty)
     }
 
-    @Test("Connection failures are retried until the attempt limit, then surface")
+    @Test("Connection failures are retried until the attempt limit with short waits, then surface")
     func connectionErrors() async throws {
         let transport = InMemoryHTTPTransport { _ in throw HTTPTransportError(.connectionClosed, "reset by peer") }
         let sleeps = SleepRecorder()
         let sqs = SQSClient(fakeClient(transport, retry: StandardRetryPolicy(maxAttempts: 3, random: { 1 }), sleeper: sleeps))
         await #expect(throws: HTTPTransportError.self) { try await sqs.deleteMessage(queueUrl: "q", receiptHandle: "r") }
         #expect(await transport.requests.count == 3)
-        #expect(await sleeps.sleeps == [.milliseconds(200), .milliseconds(400)])
+        // Refused or reset connections wait at most `connectionCap` (100 ms), not the exponential 200, 400 ms.
+        #expect(await sleeps.sleeps == [.milliseconds(100), .milliseconds(100)])
     }
 
     @Test("Backoff is capped")

@@ -37,8 +37,8 @@ struct AlertPipelineTests {
         return out
     }
 
-    @Test("one message per severity band, most severe first; below the minimum recorded and not sent")
-    func bands() async throws {
+    @Test("one message per alert, most severe first; below the minimum recorded and not sent")
+    func perAlert() async throws {
         let store = InMemoryFindingStore()
         let sink = RecordingAlertSink()
         let pipeline = AlertPipeline(rules: rules, store: store, sink: sink, minimumSeverity: .medium)
@@ -50,20 +50,29 @@ struct AlertPipelineTests {
         let messages = await sink.messages
 
         let aggregated = Aggregator(rules: rules).aggregate(raw)
-        let sentSeverities = Set(aggregated.filter { $0.severity >= .medium }.map(\.severity))
-        #expect(messages.map(\.severity) == sentSeverities.sorted(by: >))
-        #expect(outcome.alerted.count == aggregated.filter { $0.severity >= .medium }.count)
+        let sent = aggregated.filter { $0.severity >= .medium }
+        let expected = Alert.group(sent, isThreshold: { f in rules.first { $0.id == f.ruleID }?.threshold != nil })
+        #expect(messages.count == expected.count)
+        #expect(messages.map(\.severity) == expected.map(\.severity))
+        #expect(messages.map(\.severity) == messages.map(\.severity).sorted(by: >))
+        #expect(Set(messages.map(\.alertID)).count == messages.count)
+        #expect(outcome.alerted.count == sent.count)
         #expect(outcome.recorded.count == aggregated.filter { $0.severity < .medium }.count)
         #expect(!outcome.recorded.isEmpty)
         #expect(outcome.failedInputs.isEmpty)
 
-        let high = try #require(messages.first { $0.severity == .high })
-        let highCount = aggregated.filter { $0.severity == .high }.count
-        #expect(highCount >= 3)
-        #expect(high.subject == "SECURITY ALERT - HIGH SEVERITY - \(highCount) incidents detected")
-        #expect(high.ruleIDs.contains(stopLoggingRule))
-        #expect(high.findingKeys.count == highCount)
-        for key in high.findingKeys { #expect(try await store.get(key: key)?.state == .alerted) }
+        // Each StopLogging event is one alert carrying both of its rules (high, medium), not two messages.
+        let stop = messages.filter { $0.ruleIDs.contains(stopLoggingRule) }
+        #expect(stop.count == 3)
+        for m in stop {
+            #expect(m.severity == .high)
+            #expect(m.ruleIDs == [stopLoggingRule, "tripline.cloudtrail.trail-config-changed"])
+            #expect(m.findingKeys.count == 2)
+            #expect(m.subject.hasPrefix("SECURITY ALERT - HIGH - CloudTrail trail ... stopped or deleted by ... (...)"))
+            #expect(m.subject.hasSuffix(" (+1 more rule)"))
+            #expect(m.body.contains("2 rules matched one event"))
+            for key in m.findingKeys { #expect(try await store.get(key: key)?.state == .alerted) }
+        }
         for f in outcome.recorded { #expect(try await store.get(key: f.key)?.state == .recorded) }
 
         // The same findings again (a retried batch): nothing new is sent.
@@ -71,6 +80,36 @@ struct AlertPipelineTests {
         #expect(again.alerted.isEmpty)
         #expect(again.duplicates.count == aggregated.count)
         #expect(await sink.messages.count == messages.count)
+    }
+
+    @Test("a root console login without MFA is one alert listing every rule that matched, each with title, severity and action")
+    func rootLoginOneAlert() async throws {
+        let login: JSONValue = [
+            "eventVersion": "1.09", "eventTime": .string(EventTime.iso8601(nowEpoch() - 60)), "eventSource": "signin.amazonaws.com",
+            "eventName": "ConsoleLogin", "awsRegion": "us-east-1", "sourceIPAddress": "203.0.113.9", "userAgent": "Mozilla/5.0",
+            "userIdentity": ["type": "Root", "arn": "arn:aws:iam::123456789012:root", "accountId": "123456789012", "principalId": "123456789012"],
+            "responseElements": ["ConsoleLogin": "Success"], "additionalEventData": ["MFAUsed": "No", "LoginTo": "https://console.aws.amazon.com/"],
+            "eventID": .string(UUID().uuidString.lowercased()), "eventType": "AwsConsoleSignIn", "recipientAccountId": "123456789012",
+        ]
+        let raw = findings([login])
+        #expect(Set(raw.map(\.ruleID)).count >= 2, "rules matched: \(raw.map(\.ruleID))")
+        let sink = RecordingAlertSink()
+        let pipeline = AlertPipeline(rules: rules, store: InMemoryFindingStore(), sink: sink, minimumSeverity: .info)
+        let outcome = await pipeline.run(raw, owner: "r")
+        let messages = await sink.messages
+        #expect(messages.count == 1)
+        let m = try #require(messages.first)
+        #expect(m.severity == raw.map(\.severity).max())
+        #expect(Set(m.ruleIDs) == Set(raw.map(\.ruleID)))
+        #expect(outcome.alerted.count == raw.count)
+        for f in raw {
+            #expect(m.body.contains(f.ruleID))
+            #expect(m.body.contains("[\(f.severity.description.uppercased())]"))
+            if !f.action.isEmpty { #expect(m.body.contains(String(f.action.split(separator: "\n")[0]))) }
+        }
+        // Every stored finding names the alert it was sent in.
+        #expect(Set(outcome.alerted.compactMap { $0.json["alert_id"]?.stringValue }) == [m.alertID])
+        #expect(m.alertID == Alert.id(of: raw[0], standalone: false))
     }
 
     @Test("the body carries every incident field; hostile event text is escaped and never reaches the subject")
@@ -82,7 +121,7 @@ struct AlertPipelineTests {
         e = setting(e, "sourceIPAddress", .string("203.0.113.77"))
         _ = await pipeline.run(findings([e]), owner: "r")
         let m = try #require(await sink.messages.first)
-        #expect(m.subject == "SECURITY ALERT - HIGH SEVERITY - 1 incident detected")
+        #expect(!m.subject.contains("evil") && !m.subject.contains("mallory") && !m.subject.contains("curl"))
         #expect(m.subject.utf8.count <= 100 && m.subject.allSatisfy { $0.isASCII && !$0.isNewline })
         for part in ["203.0.113.77", "arn:aws:sts::111122223333:assumed-role/OpsAdmin/mallory", "123456789012", "us-east-1",
                      "StopLogging", "requestParameters.name", "action", "what"] {
@@ -132,19 +171,27 @@ struct AlertPipelineTests {
         let outcome = await pipeline.run(raw, owner: "r")
         #expect(outcome.alerted.count == 1)
         #expect(outcome.alerted.first?.count == 3)
-        #expect(await sink.messages.first?.subject == "SECURITY ALERT - HIGH SEVERITY - 1 incident detected")
+        #expect(await sink.messages.count == 1)
         #expect(await sink.messages.first?.body.contains("(3 events") == true)
     }
 
-    @Test("subjects stay within SNS limits for any count and severity")
+    @Test("subjects stay within SNS limits, ASCII, free of event text, for any title, severity and rule count")
     func subjects() {
+        let templates = ["CloudTrail trail {requestParameters.name} stopped by {userIdentity.arn}", String(repeating: "Very long title ", count: 20),
+                         "Caf\u{e9} {a} {{literal}} \u{1B}[31m", ""]
         for severity in Severity.allCases {
-            for count in [1, 2, 99, 1_000_000] {
-                let s = AlertComposer.subject(severity: severity, count: count)
-                #expect(s.utf8.count <= 100)
-                #expect(s.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value < 0x7F })
-                #expect(s.hasPrefix("SECURITY ALERT - \(severity.description.uppercased()) SEVERITY - \(count) "))
+            for template in templates {
+                for more in [0, 1, 7] {
+                    let s = AlertComposer.subject(severity: severity, titleTemplate: template, moreRules: more)
+                    #expect(s.utf8.count <= 100)
+                    #expect(s.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value < 0x7F })
+                    #expect(s.hasPrefix("SECURITY ALERT - \(severity.description.uppercased()) - "))
+                    #expect(!s.contains("{") || template.contains("{{"))
+                    if more > 0 { #expect(s.hasSuffix("more \(more == 1 ? "rule" : "rules"))")) }
+                }
             }
         }
+        #expect(AlertComposer.subject(severity: .high, titleTemplate: "Trail {name} stopped by {arn}", moreRules: 0)
+            == "SECURITY ALERT - HIGH - Trail ... stopped by ...")
     }
 }

@@ -70,13 +70,13 @@ func stored(
 struct DynamoDBStoreContractTests {
     let t = nowEpoch() - 600
 
-    @Test("a new key is claimed once; while the lease lives others are held off and their new events still count", arguments: StoreKind.allCases)
+    @Test("a new key is claimed once; while the claim lives others are held off and their new events still count", arguments: StoreKind.allCases)
     func claimOnce(kind: StoreKind) async throws {
         let store = try await kind.make()
         let k = uniqueName("k")
-        #expect(try await store.claim(stored(k, event: "e1", at: t), owner: "A", now: t, lease: 300) == .claimed)
-        #expect(try await store.claim(stored(k, event: "e1", at: t), owner: "B", now: t + 1, lease: 300) == .heldElsewhere)
-        #expect(try await store.claim(stored(k, event: "e2", at: t + 5), owner: "B", now: t + 6, lease: 300) == .heldElsewhere)
+        #expect(try await store.claim(stored(k, event: "e1", at: t), owner: "A", now: t, expiresAt: t + 300) == .claimed)
+        #expect(try await store.claim(stored(k, event: "e1", at: t), owner: "B", now: t + 1, expiresAt: (t + 1) + 300) == .heldElsewhere)
+        #expect(try await store.claim(stored(k, event: "e2", at: t + 5), owner: "B", now: t + 6, expiresAt: (t + 6) + 300) == .heldElsewhere)
         let f = try #require(try await store.get(key: k))
         #expect(f.state == .pending)
         #expect(f.count == 2)
@@ -90,7 +90,7 @@ struct DynamoDBStoreContractTests {
         let t = self.t
         let outcomes = try await withThrowingTaskGroup(of: ClaimOutcome.self) { group in
             for i in 0..<8 {
-                group.addTask { try await store.claim(stored(k, event: "e\(i % 3)", at: t), owner: "o\(i)", now: t, lease: 300) }
+                group.addTask { try await store.claim(stored(k, event: "e\(i % 3)", at: t), owner: "o\(i)", now: t, expiresAt: t + 300) }
             }
             return try await group.reduce(into: [ClaimOutcome]()) { $0.append($1) }
         }
@@ -103,12 +103,12 @@ struct DynamoDBStoreContractTests {
     func duplicates(kind: StoreKind) async throws {
         let store = try await kind.make()
         let k = uniqueName("k")
-        #expect(try await store.claim(stored(k, event: "e1", at: t), owner: "A", now: t, lease: 300) == .claimed)
+        #expect(try await store.claim(stored(k, event: "e1", at: t), owner: "A", now: t, expiresAt: t + 300) == .claimed)
         try await store.markAlerted([k], owner: "A")
-        #expect(try await store.claim(stored(k, event: "e1", at: t), owner: "B", now: t + 10, lease: 300) == .duplicate)
+        #expect(try await store.claim(stored(k, event: "e1", at: t), owner: "B", now: t + 10, expiresAt: (t + 10) + 300) == .duplicate)
         #expect(try await store.get(key: k)?.count == 1)
-        #expect(try await store.claim(stored(k, event: "e2", at: t + 60), owner: "B", now: t + 70, lease: 300) == .duplicate)
-        #expect(try await store.claim(stored(k, event: "e2", at: t + 60), owner: "C", now: t + 80, lease: 300) == .duplicate)
+        #expect(try await store.claim(stored(k, event: "e2", at: t + 60), owner: "B", now: t + 70, expiresAt: (t + 70) + 300) == .duplicate)
+        #expect(try await store.claim(stored(k, event: "e2", at: t + 60), owner: "C", now: t + 80, expiresAt: (t + 80) + 300) == .duplicate)
         let f = try #require(try await store.get(key: k))
         #expect(f.count == 2)
         #expect(f.state == .alerted)
@@ -118,26 +118,26 @@ struct DynamoDBStoreContractTests {
     func release(kind: StoreKind) async throws {
         let store = try await kind.make()
         let k = uniqueName("k")
-        #expect(try await store.claim(stored(k, event: "e1", at: t), owner: "A", now: t, lease: 300) == .claimed)
+        #expect(try await store.claim(stored(k, event: "e1", at: t), owner: "A", now: t, expiresAt: t + 300) == .claimed)
         try await store.release([k], owner: "A")
         #expect(try await store.get(key: k)?.state == .pending)
-        #expect(try await store.claim(stored(k, event: "e1", at: t), owner: "B", now: t + 1, lease: 300) == .claimed)
+        #expect(try await store.claim(stored(k, event: "e1", at: t), owner: "B", now: t + 1, expiresAt: (t + 1) + 300) == .claimed)
         try await store.markAlerted([k], owner: "B")
-        #expect(try await store.claim(stored(k, event: "e1", at: t), owner: "C", now: t + 2, lease: 300) == .duplicate)
+        #expect(try await store.claim(stored(k, event: "e1", at: t), owner: "C", now: t + 2, expiresAt: (t + 2) + 300) == .duplicate)
         #expect(try await store.get(key: k)?.state == .alerted)
         #expect(try await store.get(key: k)?.count == 1)
     }
 
-    @Test("a lapsed lease can be taken over, and the old owner can no longer mark or release it", arguments: StoreKind.allCases)
+    @Test("an expired claim can be taken over, and the old owner can no longer mark or release it", arguments: StoreKind.allCases)
     func lease(kind: StoreKind) async throws {
         let store = try await kind.make()
         let k = uniqueName("k")
-        #expect(try await store.claim(stored(k, event: "e1", at: t), owner: "A", now: t, lease: 300) == .claimed)
-        #expect(try await store.claim(stored(k, event: "e1", at: t), owner: "B", now: t + 299, lease: 300) == .heldElsewhere)
-        #expect(try await store.claim(stored(k, event: "e1", at: t), owner: "B", now: t + 301, lease: 300) == .claimed)
+        #expect(try await store.claim(stored(k, event: "e1", at: t), owner: "A", now: t, expiresAt: t + 300) == .claimed)
+        #expect(try await store.claim(stored(k, event: "e1", at: t), owner: "B", now: t + 299, expiresAt: (t + 299) + 300) == .heldElsewhere)
+        #expect(try await store.claim(stored(k, event: "e1", at: t), owner: "B", now: t + 301, expiresAt: (t + 301) + 300) == .claimed)
         try await store.markAlerted([k], owner: "A")
         try await store.release([k], owner: "A")
-        #expect(try await store.claim(stored(k, event: "e1", at: t), owner: "C", now: t + 302, lease: 300) == .heldElsewhere)
+        #expect(try await store.claim(stored(k, event: "e1", at: t), owner: "C", now: t + 302, expiresAt: (t + 302) + 300) == .heldElsewhere)
         try await store.markAlerted([k], owner: "B")
         #expect(try await store.get(key: k)?.state == .alerted)
     }
@@ -146,10 +146,10 @@ struct DynamoDBStoreContractTests {
     func window(kind: StoreKind) async throws {
         let store = try await kind.make()
         let k = uniqueName("k")
-        #expect(try await store.claim(stored(k, event: "e1", at: t - 7200), owner: "A", now: t, lease: 300) == .claimed)
+        #expect(try await store.claim(stored(k, event: "e1", at: t - 7200), owner: "A", now: t, expiresAt: t + 300) == .claimed)
         try await store.markAlerted([k], owner: "A")
-        #expect(try await store.claim(stored(k, event: "e2", at: t - 3601), owner: "B", now: t, lease: 300) == .duplicate)
-        #expect(try await store.claim(stored(k, event: "e3", at: t - 3600), owner: "B", now: t, lease: 300) == .claimed)
+        #expect(try await store.claim(stored(k, event: "e2", at: t - 3601), owner: "B", now: t, expiresAt: t + 300) == .duplicate)
+        #expect(try await store.claim(stored(k, event: "e3", at: t - 3600), owner: "B", now: t, expiresAt: t + 300) == .claimed)
         let f = try #require(try await store.get(key: k))
         #expect(f.eventID == "e3")
         #expect(f.count == 1)
@@ -159,8 +159,8 @@ struct DynamoDBStoreContractTests {
     func recorded(kind: StoreKind) async throws {
         let store = try await kind.make()
         let k = uniqueName("k")
-        #expect(try await store.claim(stored(k, event: "e1", at: t, severity: .low, state: .recorded), owner: "A", now: t, lease: 300) == .claimed)
-        #expect(try await store.claim(stored(k, event: "e2", at: t + 1, severity: .low, state: .recorded), owner: "B", now: t + 1, lease: 300) == .duplicate)
+        #expect(try await store.claim(stored(k, event: "e1", at: t, severity: .low, state: .recorded), owner: "A", now: t, expiresAt: t + 300) == .claimed)
+        #expect(try await store.claim(stored(k, event: "e2", at: t + 1, severity: .low, state: .recorded), owner: "B", now: t + 1, expiresAt: (t + 1) + 300) == .duplicate)
         #expect(try await store.get(key: k)?.state == .recorded)
     }
 
@@ -174,7 +174,7 @@ struct DynamoDBStoreContractTests {
             stored(uniqueName("mid"), event: "c", at: now - 1800, severity: .medium),
             stored(uniqueName("new"), event: "d", at: now - 60, severity: .high),
         ]
-        for f in items { _ = try await store.claim(f, owner: "A", now: now, lease: 300) }
+        for f in items { _ = try await store.claim(f, owner: "A", now: now, expiresAt: now + 300) }
         try await store.markAlerted(items.map(\.key), owner: "A")
 
         let all = try await store.list(since: nil, limit: 10, minimumSeverity: .info)

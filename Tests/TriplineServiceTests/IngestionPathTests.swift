@@ -44,7 +44,8 @@ struct IngestionPathTests {
         let alerts = try await stack.capturedAlerts(expecting: 1)
         let alert = try #require(alerts.first)
         #expect(alerts.count == 1)
-        #expect(alert.subject == "SECURITY ALERT - HIGH SEVERITY - 1 incident detected")
+        #expect(alert.subject == "SECURITY ALERT - HIGH - CloudTrail trail ... stopped or deleted by ... (...)")
+        #expect(alert.attributes["alert_id"]?.hasPrefix("evt-") == true)
         #expect(alert.attributes["severity"] == "high")
         #expect(alert.attributes["rule_id"] == stopLoggingRule)
         #expect(alert.attributes["account_id"] == "123456789012")
@@ -111,8 +112,9 @@ struct IngestionPathTests {
         let handler = try TriplineHandler.live(environment: stack.environment(), log: Logger(level: .error, write: Logger.discard))
         let response = try responseJSON(try await handler.handle(lambdaSQSEvent(messages, queueArn: queueArn), context: testContext()))
         #expect(failedItems(response) == [corruptID])
-        let alerts = try await stack.capturedAlerts(expecting: 1)
-        #expect(alerts.map(\.subject) == ["SECURITY ALERT - HIGH SEVERITY - 2 incidents detected"])
+        // Two events (one per good file), two alerts.
+        let alerts = try await stack.capturedAlerts(expecting: 2)
+        #expect(alerts.map(\.subject) == Array(repeating: "SECURITY ALERT - HIGH - CloudTrail trail ... stopped or deleted by ... (...)", count: 2))
     }
 
     @Test("SNS unavailable: the item fails and nothing is marked alerted; after recovery exactly one alert")
@@ -198,7 +200,7 @@ struct IngestionPathTests {
         #expect(first["alerted"]?.text == "1")
         _ = try await handler.handle(payload, context: testContext())
         let alerts = try await stack.capturedAlerts(expecting: 2, seconds: 4)
-        #expect(alerts.map(\.subject) == ["SECURITY ALERT - CRITICAL SEVERITY - 1 incident detected"])
+        #expect(alerts.map(\.subject) == ["SECURITY ALERT - CRITICAL - GuardDuty finding"])
         #expect(alerts.first?.attributes["severity"] == "critical")
         #expect(alerts.first?.message.contains("198.51.100.9") == true)
     }

@@ -226,3 +226,81 @@ struct LambdaProcessTests {
         #expect(thousand < 2000)
     }
 }
+
+/// The built bootstrap under the Runtime Interface Emulator, with `environment`; stopped by `stop()`.
+final class EmulatedFunction: @unchecked Sendable {
+    let process = Process()
+    let invokePort: Int
+    let log: String
+
+    init(environment: [String: String]) throws {
+        let apiPort = try freePort()
+        invokePort = try freePort()
+        log = NSTemporaryDirectory() + "tripline-rie-\(UUID().uuidString.prefix(8)).log"
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        process.executableURL = URL(fileURLWithPath: try LambdaBinaries.emulator())
+        process.arguments = [
+            "--runtime-interface-emulator-address", "127.0.0.1:\(invokePort)", "--runtime-api-address", "127.0.0.1:\(apiPort)",
+            try LambdaBinaries.bootstrap(),
+        ]
+        process.environment = environment.merging(["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]) { a, _ in a }
+        let handle = FileHandle(forWritingAtPath: log)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+    }
+
+    func stop() {
+        process.terminate()
+        process.waitUntilExit()
+    }
+
+    /// Invokes the function (retrying while the emulator starts); returns the answer and how long it took.
+    func invoke(_ payload: [UInt8]) async throws -> (JSONValue, Swift.Duration) {
+        let deadline = Date().addingTimeInterval(20)
+        while true {
+            do {
+                let started = ContinuousClock.now
+                let r = try await AsyncHTTPClientTransport.shared.send(HTTPRequest(
+                    method: "POST", url: "http://127.0.0.1:\(invokePort)/2015-03-31/functions/function/invocations",
+                    body: payload, timeout: .seconds(60)))
+                return (try JSONValue.parse(r.body), ContinuousClock.now - started)
+            } catch let e as HTTPTransportError where e.kind == .connectFailed && Date() < deadline {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+    }
+}
+
+@Suite("Lambda process: deadlines", .serialized)
+struct LambdaDeadlineTests {
+    @Test("under the emulator with a 3 s timeout and a hanging SNS, the bootstrap answers before the deadline, the message failed and its claim released")
+    func hangingSNSUnderEmulator() async throws {
+        let stack = try await MotoStack.make()
+        let hanging = try StallingServer(.silent)
+        defer { hanging.stop() }
+        let function = try EmulatedFunction(environment: stack.environment([
+            "AWS_LAMBDA_FUNCTION_NAME": "tripline", "AWS_LAMBDA_FUNCTION_TIMEOUT": "3", "LOG_LEVEL": "info",
+            "AWS_ENDPOINT_URL_SNS": hanging.baseURL,
+        ]))
+        defer { function.stop() }
+        // Warm the function first (the cold start is not part of the invocation's 3 s in this measurement).
+        _ = try await function.invoke(Array(eventBridgeEnvelope(noise(at: nowEpoch(), n: 1)).serialized().utf8))
+
+        let trail = uniqueName("rie-deadline")
+        let body = eventBridgeEnvelope(stopLogging(trail: trail, at: nowEpoch() - 30)).serialized()
+        let (response, took) = try await function.invoke(lambdaSQSEvent([(id: "msg-hang", body: body)], queueArn: "arn:aws:sqs:us-east-1:123456789012:q"))
+        print("emulator, 3 s timeout, SNS hanging: answered after \(milliseconds(took)) ms: \(response.serialized())")
+        #expect(failedItems(response) == ["msg-hang"], "\(response)")
+        #expect(took < .seconds(3))
+
+        let stored = try await stack.store.list(since: nil, limit: 10, minimumSeverity: .high).filter { $0.ruleID == stopLoggingRule }
+        let finding = try #require(stored.first { $0.json["request"]?["requestParameters.name"]?.stringValue == trail })
+        #expect(finding.state == .pending)
+        // Released, not left to expire: the redelivery claims it at once.
+        #expect(try await stack.store.claim(finding, owner: "redelivery", now: nowEpoch(), expiresAt: nowEpoch() + 60) == .claimed)
+        let invocation = try #require(logLines(function.log).last { $0["message"]?.stringValue == "invocation" })
+        // The publish itself was cut at the margin (no later band was left to stop before).
+        #expect(invocation["failed_inputs"]?.text == "1", "\(invocation)")
+    }
+}

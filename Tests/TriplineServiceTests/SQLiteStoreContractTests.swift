@@ -45,8 +45,8 @@ struct StoreContractTests {
     @Test("an absent key is claimed, then held by its owner until alerted", arguments: StoreContract.factories)
     func absentKeyIsClaimed(factory: StoreContract) async throws {
         let store = try factory.make().findings
-        #expect(try await store.claim(storedFinding(), owner: "A", now: 1_010, lease: 60) == .claimed)
-        #expect(try await store.claim(storedFinding(event: "e2"), owner: "B", now: 1_020, lease: 60) == .heldElsewhere)
+        #expect(try await store.claim(storedFinding(), owner: "A", now: 1_010, expiresAt: 1_010 + 60) == .claimed)
+        #expect(try await store.claim(storedFinding(event: "e2"), owner: "B", now: 1_020, expiresAt: 1_020 + 60) == .heldElsewhere)
         let stored = try #require(try await store.get(key: "rule-a:0001"))
         #expect(stored.state == .pending)
         #expect(stored.ruleID == "rule-a")
@@ -57,43 +57,43 @@ struct StoreContractTests {
     @Test("inside the window a new event is folded in and the same event never counts twice", arguments: StoreContract.factories)
     func duplicatesInsideWindow(factory: StoreContract) async throws {
         let store = try factory.make().findings
-        #expect(try await store.claim(storedFinding(), owner: "A", now: 1_010, lease: 60) == .claimed)
+        #expect(try await store.claim(storedFinding(), owner: "A", now: 1_010, expiresAt: 1_010 + 60) == .claimed)
         try await store.markAlerted(["rule-a:0001"], owner: "A")
         #expect(try await store.get(key: "rule-a:0001")?.state == .alerted)
 
-        #expect(try await store.claim(storedFinding(), owner: "B", now: 1_100, lease: 60) == .duplicate)
+        #expect(try await store.claim(storedFinding(), owner: "B", now: 1_100, expiresAt: 1_100 + 60) == .duplicate)
         #expect(try await store.get(key: "rule-a:0001")?.count == 1)
-        #expect(try await store.claim(storedFinding(event: "e2", time: 1_050), owner: "B", now: 1_100, lease: 60) == .duplicate)
-        #expect(try await store.claim(storedFinding(event: "e2", time: 1_050), owner: "C", now: 1_200, lease: 60) == .duplicate)
+        #expect(try await store.claim(storedFinding(event: "e2", time: 1_050), owner: "B", now: 1_100, expiresAt: 1_100 + 60) == .duplicate)
+        #expect(try await store.claim(storedFinding(event: "e2", time: 1_050), owner: "C", now: 1_200, expiresAt: 1_200 + 60) == .duplicate)
         #expect(try await store.get(key: "rule-a:0001")?.count == 2)
     }
 
     @Test("after the window a new event is a new alert, a replayed old one is not", arguments: StoreContract.factories)
     func windowEnds(factory: StoreContract) async throws {
         let store = try factory.make().findings
-        #expect(try await store.claim(storedFinding(), owner: "A", now: 1_010, lease: 60) == .claimed)
+        #expect(try await store.claim(storedFinding(), owner: "A", now: 1_010, expiresAt: 1_010 + 60) == .claimed)
         try await store.markAlerted(["rule-a:0001"], owner: "A")
         let later = storedFinding(event: "e9", time: 5_000)
-        #expect(try await store.claim(storedFinding(), owner: "B", now: 5_010, lease: 60) == .duplicate)
-        #expect(try await store.claim(later, owner: "B", now: 5_010, lease: 60) == .claimed)
+        #expect(try await store.claim(storedFinding(), owner: "B", now: 5_010, expiresAt: 5_010 + 60) == .duplicate)
+        #expect(try await store.claim(later, owner: "B", now: 5_010, expiresAt: 5_010 + 60) == .claimed)
         #expect(try await store.get(key: "rule-a:0001")?.state == .pending)
         #expect(try await store.get(key: "rule-a:0001")?.eventID == "e9")
     }
 
-    @Test("an expired lease or a release makes a pending key claimable again", arguments: StoreContract.factories)
+    @Test("an expired claim or a release makes a pending key claimable again", arguments: StoreContract.factories)
     func leaseExpiryAndRelease(factory: StoreContract) async throws {
         let store = try factory.make().findings
-        #expect(try await store.claim(storedFinding(), owner: "A", now: 1_010, lease: 60) == .claimed)
-        #expect(try await store.claim(storedFinding(), owner: "B", now: 1_069, lease: 60) == .heldElsewhere)
+        #expect(try await store.claim(storedFinding(), owner: "A", now: 1_010, expiresAt: 1_010 + 60) == .claimed)
+        #expect(try await store.claim(storedFinding(), owner: "B", now: 1_069, expiresAt: 1_069 + 60) == .heldElsewhere)
         // A died: its lease ran out, B retries the same input and owns the alert.
-        #expect(try await store.claim(storedFinding(), owner: "B", now: 1_071, lease: 60) == .claimed)
+        #expect(try await store.claim(storedFinding(), owner: "B", now: 1_071, expiresAt: 1_071 + 60) == .claimed)
         // B fails to deliver and releases: C may claim at once, well inside B's lease.
         try await store.release(["rule-a:0001"], owner: "B")
-        #expect(try await store.claim(storedFinding(), owner: "C", now: 1_075, lease: 60) == .claimed)
+        #expect(try await store.claim(storedFinding(), owner: "C", now: 1_075, expiresAt: 1_075 + 60) == .claimed)
         try await store.markAlerted(["rule-a:0001"], owner: "C")
         #expect(try await store.get(key: "rule-a:0001")?.state == .alerted)
         #expect(try await store.get(key: "rule-a:0001")?.count == 1)
-        #expect(try await store.claim(storedFinding(), owner: "D", now: 1_080, lease: 60) == .duplicate)
+        #expect(try await store.claim(storedFinding(), owner: "D", now: 1_080, expiresAt: 1_080 + 60) == .duplicate)
     }
 
     @Test("concurrent claims of one key: exactly one wins", arguments: StoreContract.factories)
@@ -101,7 +101,7 @@ struct StoreContractTests {
         let store = try factory.make().findings
         let outcomes = try await withThrowingTaskGroup(of: ClaimOutcome.self) { group in
             for i in 0..<16 {
-                group.addTask { try await store.claim(storedFinding(event: "e\(i % 4)"), owner: "owner-\(i)", now: 1_010, lease: 60) }
+                group.addTask { try await store.claim(storedFinding(event: "e\(i % 4)"), owner: "owner-\(i)", now: 1_010, expiresAt: 1_010 + 60) }
             }
             return try await group.reduce(into: []) { $0.append($1) }
         }
@@ -118,7 +118,7 @@ struct StoreContractTests {
             storedFinding(key: "k-new", rule: "r3", event: "c", time: 300, severity: .high),
             storedFinding(key: "k-newest", rule: "r4", event: "d", time: 400, severity: .medium, state: .recorded),
         ]
-        for f in findings { #expect(try await store.claim(f, owner: "A", now: 500, lease: 60) == .claimed) }
+        for f in findings { #expect(try await store.claim(f, owner: "A", now: 500, expiresAt: 500 + 60) == .claimed) }
         #expect(try await store.list(since: nil, limit: 10, minimumSeverity: .info).map(\.key) == ["k-newest", "k-new", "k-mid", "k-old"])
         #expect(try await store.list(since: 150, limit: 10, minimumSeverity: .info).map(\.key) == ["k-newest", "k-new", "k-mid"])
         #expect(try await store.list(since: nil, limit: 10, minimumSeverity: .high).map(\.key) == ["k-new", "k-old"])
@@ -147,8 +147,8 @@ struct SQLiteStoreTests {
         let path = StoreContract.temporaryDatabasePath()
         let first = SQLiteFindingStore(try SQLiteDatabase(path: path))
         let second = SQLiteFindingStore(try SQLiteDatabase(path: path))
-        #expect(try await first.claim(storedFinding(), owner: "A", now: 1_010, lease: 60) == .claimed)
-        #expect(try await second.claim(storedFinding(), owner: "B", now: 1_011, lease: 60) == .heldElsewhere)
+        #expect(try await first.claim(storedFinding(), owner: "A", now: 1_010, expiresAt: 1_010 + 60) == .claimed)
+        #expect(try await second.claim(storedFinding(), owner: "B", now: 1_011, expiresAt: 1_011 + 60) == .heldElsewhere)
         try await first.markAlerted(["rule-a:0001"], owner: "A")
         let reopened = SQLiteFindingStore(try SQLiteDatabase(path: path))
         #expect(try await reopened.get(key: "rule-a:0001")?.state == .alerted)
@@ -160,8 +160,8 @@ struct SQLiteStoreTests {
     @Test("a stale owner cannot mark alerted a key someone else took over")
     func staleOwner() async throws {
         let store = SQLiteFindingStore(try SQLiteDatabase(path: StoreContract.temporaryDatabasePath()))
-        #expect(try await store.claim(storedFinding(), owner: "A", now: 1_010, lease: 60) == .claimed)
-        #expect(try await store.claim(storedFinding(), owner: "B", now: 1_100, lease: 60) == .claimed)
+        #expect(try await store.claim(storedFinding(), owner: "A", now: 1_010, expiresAt: 1_010 + 60) == .claimed)
+        #expect(try await store.claim(storedFinding(), owner: "B", now: 1_100, expiresAt: 1_100 + 60) == .claimed)
         try await store.markAlerted(["rule-a:0001"], owner: "A")
         #expect(try await store.get(key: "rule-a:0001")?.state == .pending)
         try await store.markAlerted(["rule-a:0001"], owner: "B")

@@ -43,7 +43,8 @@ struct ThresholdTests {
         let response = try responseJSON(try await h.handle(batch(["a.json.gz", "b.json.gz"]), context: testContext()))
         #expect(failedItems(response) == [])
         let messages = await sink.messages
-        #expect(messages.map(\.subject) == ["SECURITY ALERT - LOW SEVERITY - 1 incident detected"])
+        #expect(messages.map(\.subject) == ["SECURITY ALERT - LOW - Burst of Describe/Get/List calls by ..."])
+        #expect(messages.first?.alertID.hasPrefix("thr-") == true)
         #expect(messages.first?.ruleIDs == ["tripline.aws.api-enumeration-burst"])
         #expect(messages.first?.body.contains("(60 events") == true)
 
