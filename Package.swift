@@ -53,6 +53,15 @@ let package = Package(
             name: "TriplineService",
             dependencies: ["TriplineCore", "TriplineJSON", "TriplineRules", "TriplineIO", "TriplineAlerts", "TriplineAWS"]
         ),
+        // Alert destinations: the formats of TriplineAlerts carried over HTTP (Slack, Teams, PagerDuty, signed
+        // webhooks) and AWS (Security Hub, EventBridge, SNS), with secrets from the environment, SSM or Secrets Manager.
+        .target(
+            name: "TriplineDestinations",
+            dependencies: [
+                "TriplineAlerts", "TriplineCore", "TriplineJSON", "TriplineAWS",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         .target(
             name: "TriplineSQLite",
             dependencies: ["TriplineCore", "TriplineService", .product(name: "GRDB", package: "GRDB.swift")]
@@ -89,6 +98,10 @@ let package = Package(
         .testTarget(name: "TriplineRulesTests", dependencies: ["TriplineRules", "TriplineRuleDocument", "TriplineCore", "TriplineJSON"]),
         .testTarget(name: "TriplineIOTests", dependencies: ["TriplineIO", "TriplineCore", "TriplineJSON", "TriplineRules", "TriplineSynth", "CZlib", "CCRC32", "TriplineTestSupport"]),
         .testTarget(name: "TriplineAlertsTests", dependencies: ["TriplineAlerts", "TriplineCore", "TriplineRules", "TriplineJSON"]),
+        .testTarget(
+            name: "TriplineDestinationsTests",
+            dependencies: ["TriplineDestinations", "TriplineAlerts", "TriplineAWS", "TriplineCore", "TriplineJSON", "TriplineTestSupport"]
+        ),
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4"]),
         .testTarget(name: "TriplineAWSTests", dependencies: ["TriplineAWS", "SigV4", "TriplineTestSupport"]),
         .testTarget(
