@@ -97,7 +97,7 @@ let package = Package(
         .testTarget(name: "TriplineCoreTests", dependencies: ["TriplineCore", "TriplineJSON", "TriplineRules", "TriplineTestSupport"]),
         .testTarget(name: "TriplineRulesTests", dependencies: ["TriplineRules", "TriplineRuleDocument", "TriplineCore", "TriplineJSON"]),
         .testTarget(name: "TriplineIOTests", dependencies: ["TriplineIO", "TriplineCore", "TriplineJSON", "TriplineRules", "TriplineSynth", "CZlib", "CCRC32", "TriplineTestSupport"]),
-        .testTarget(name: "TriplineAlertsTests", dependencies: ["TriplineAlerts", "TriplineCore", "TriplineRules", "TriplineJSON"]),
+        .testTarget(name: "TriplineAlertsTests", dependencies: ["TriplineAlerts", "TriplineCore", "TriplineRules", "TriplineJSON", "TriplineTestSupport"]),
         .testTarget(
             name: "TriplineDestinationsTests",
             dependencies: ["TriplineDestinations", "TriplineAlerts", "TriplineAWS", "TriplineCore", "TriplineJSON", "TriplineTestSupport"]

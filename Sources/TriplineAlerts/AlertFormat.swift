@@ -14,10 +14,17 @@ public protocol AlertFormat: Sendable {
 
 /// Cutting text to a medium's limit.
 enum Limit {
-    /// At most `max` characters; a cut ends in `…`.
+    /// At most `max` UTF-16 code units (the strictest way services count "characters"); a cut ends in `…`.
     static func cut(_ text: String, _ max: Int) -> String {
-        guard text.count > max else { return text }
-        return String(text.prefix(Swift.max(0, max - 1))) + "…"
+        guard text.utf16.count > max else { return text }
+        var out = String.UnicodeScalarView()
+        var units = 0
+        for s in text.unicodeScalars {
+            units += s.utf16.count
+            if units > max - 1 { break }
+            out.append(s)
+        }
+        return String(out) + "…"
     }
 
     /// At most `max` UTF-8 bytes, cut on a character boundary.

@@ -41,13 +41,15 @@ public enum TextEscaper {
             let dangerous = v < 0x20 || v == 0x7F || (0x80...0x9F).contains(v) || (0x202A...0x202E).contains(v)
                 || (0x2066...0x2069).contains(v) || v == 0x2028 || v == 0x2029 || v == 0xFEFF
             if dangerous {
-                out += "\\u{" + String(v, radix: 16) + "}"
+                // (In Teams a backslash can escape what follows: keep it inert too.)
+                out += (medium == .teams ? zeroWidthSpace : "") + "\\u{" + String(v, radix: 16) + "}"
                 continue
             }
             let next = index + 1 < scalars.count ? scalars[index + 1] : nil
-            // `://` and `www.` are where auto-linkers recognise a URL: break them before the slashes or the dot.
+            // `://` and `www.` are where auto-linkers recognise a URL: break them after the colon, before the dot.
             let linkStart = (scalar == ":" && next == "/")
                 || (scalar == "." && index >= 3 && scalars[index - 3] == "w" && scalars[index - 2] == "w" && previous == "w")
+            let linkBreak = scalar == ":" ? ":" + zeroWidthSpace : zeroWidthSpace + String(scalar)
             switch medium {
             case .plain:
                 break
@@ -58,7 +60,7 @@ public enum TextEscaper {
                 case ">": out += "&gt;"; continue
                 case "*", "_", "~", "`": out += zeroWidthSpace + String(scalar); continue  // break mrkdwn pairs
                 case "@": out += "@" + zeroWidthSpace; continue
-                default: if linkStart { out += zeroWidthSpace + String(scalar); continue }
+                default: if linkStart { out += linkBreak; continue }
                 }
             case .teams:
                 switch scalar {
@@ -66,7 +68,7 @@ public enum TextEscaper {
                     out += zeroWidthSpace + String(scalar); continue
                 case "@": out += "@" + zeroWidthSpace; continue
                 default:
-                    if linkStart { out += zeroWidthSpace + String(scalar); continue }
+                    if linkStart { out += linkBreak; continue }
                     // List items and setext headings start a line, and every value may start one.
                     if previous == nil, "-+=0123456789".unicodeScalars.contains(scalar) {
                         out += zeroWidthSpace + String(scalar); continue

@@ -48,7 +48,7 @@ public struct SlackFormat: AlertFormat {
         var text = header
         for (k, item) in items.enumerated() {
             let more = "\n… and \(items.count - k) more"
-            if text.count + 1 + item.count + (k + 1 < items.count ? more.count : 0) > max {
+            if text.utf16.count + 1 + item.utf16.count + (k + 1 < items.count ? more.utf16.count : 0) > max {
                 return text + more
             }
             text += "\n" + item
