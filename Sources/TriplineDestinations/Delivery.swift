@@ -159,7 +159,10 @@ public struct WebhookPoster: Sendable {
             let failure: DeliveryError
             var retryAfter: String? = nil
             do {
-                let response = try await transport.send(request)
+                // The body is read up to 64 KiB: a receiver cannot make us buffer without bound.
+                let streamed = try await transport.stream(request)
+                let body = (try? await streamed.collect(upTo: 1 << 16)) ?? []
+                let response = HTTPResponse(status: streamed.status, headers: streamed.headers, body: body)
                 if (200..<300).contains(response.status) { return response }
                 retryAfter = response.headers["retry-after"]
                 failure = DeliveryError(
