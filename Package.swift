@@ -58,6 +58,15 @@ let package = Package(
                 "TriplineCore", "TriplineJSON", "TriplineRules", "TriplineIO", "TriplineAlerts", "TriplineAWS", "TriplineConfig",
             ]
         ),
+        // Alert destinations: the formats of TriplineAlerts carried over HTTP (Slack, Teams, PagerDuty, signed
+        // webhooks) and AWS (Security Hub, EventBridge, SNS), with secrets from the environment, SSM or Secrets Manager.
+        .target(
+            name: "TriplineDestinations",
+            dependencies: [
+                "TriplineAlerts", "TriplineCore", "TriplineJSON", "TriplineAWS",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         .target(
             name: "TriplineSQLite",
             dependencies: ["TriplineCore", "TriplineService", .product(name: "GRDB", package: "GRDB.swift")]
@@ -105,7 +114,11 @@ let package = Package(
             name: "TriplineConfigTests",
             dependencies: ["TriplineConfig", "TriplineRules", "TriplineCore", "TriplineJSON", "TriplineIO"]
         ),
-        .testTarget(name: "TriplineAlertsTests", dependencies: ["TriplineAlerts", "TriplineCore", "TriplineRules", "TriplineJSON"]),
+        .testTarget(name: "TriplineAlertsTests", dependencies: ["TriplineAlerts", "TriplineCore", "TriplineRules", "TriplineJSON", "TriplineTestSupport"]),
+        .testTarget(
+            name: "TriplineDestinationsTests",
+            dependencies: ["TriplineDestinations", "TriplineAlerts", "TriplineAWS", "TriplineCore", "TriplineJSON", "TriplineTestSupport"]
+        ),
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4"]),
         .testTarget(name: "TriplineAWSTests", dependencies: ["TriplineAWS", "SigV4", "TriplineTestSupport"]),
         .testTarget(

@@ -75,6 +75,18 @@ public struct AWSClient: Sendable {
         return try AWSJSON.parse(response.body)
     }
 
+    /// REST-JSON call: `method` on `path` with a JSON body (already serialised), JSON answer.
+    func restJSON(_ service: AWSService, _ operation: String, method: String, path: String, body: [UInt8]) async throws -> AWSJSON {
+        guard case .restJSON = service.wireProtocol else {
+            preconditionFailure("\(service.signingName) is not a REST-JSON service")
+        }
+        let response = try await execute(
+            AWSRequest(
+                service: service, operation: operation, method: method, path: path,
+                headers: ["content-type": "application/json"], body: body))
+        return try AWSJSON.parse(response.body)
+    }
+
     /// Query call: form body `Action=<operation>&Version=<api>&…`, XML answer (`<OperationResponse>`).
     func query(_ service: AWSService, _ action: String, _ parameters: [(String, String)]) async throws -> XMLTree {
         guard case .query(let version) = service.wireProtocol else {

@@ -8,6 +8,8 @@ public enum AWSProtocol: Sendable, Equatable {
     case query(apiVersion: String)
     /// REST with XML bodies (S3).
     case restXML
+    /// REST with JSON bodies (Security Hub).
+    case restJSON
 }
 
 /// A service's identity: names used for signing, the default endpoint and endpoint environment variables.
@@ -35,6 +37,11 @@ public struct AWSService: Sendable, Equatable {
     public static let eventBridge = AWSService(
         signingName: "events", endpointPrefix: "events", environmentName: "EVENTBRIDGE",
         wireProtocol: .json(version: "1.1", targetPrefix: "AWSEvents"))
+    public static let securityHub = AWSService(
+        signingName: "securityhub", endpointPrefix: "securityhub", environmentName: "SECURITYHUB", wireProtocol: .restJSON)
+    public static let secretsManager = AWSService(
+        signingName: "secretsmanager", endpointPrefix: "secretsmanager", environmentName: "SECRETS_MANAGER",
+        wireProtocol: .json(version: "1.1", targetPrefix: "secretsmanager"))
 }
 
 /// A parsed base URL: `scheme://host[:port][/base/path]`.

@@ -2,39 +2,85 @@ import TriplineCore
 import TriplineJSON
 
 /// Escaping for attacker-controlled text (user agents, user names, request parameters) by destination.
+///
+/// Every medium first makes control characters visible (see `.plain`), so a value is always one line of inert
+/// text; then it neutralises what its renderer would read as markup. Inserted breaks are U+200B (zero-width
+/// space): invisible, and they split a token so no parser sees it.
 public enum TextEscaper {
     public enum Medium: Sendable {
         /// Terminals and plain-text email: control characters (ANSI escapes, CR tricks, bidi overrides) become
         /// visible `\u{…}` sequences so nothing in an event can rewrite the screen or forge lines.
         case plain
-        /// Slack mrkdwn: as plain, plus `&`, `<`, `>` entity-encoded (so no `<!channel>` or forged links) and
-        /// formatting characters neutralised.
+        /// Slack mrkdwn: `&`, `<`, `>` entity-encoded (so no `<!channel>`, `<@U…>` or `<url|forged>` links),
+        /// formatting characters (`*_~` and backtick) broken, `@` and `://` broken so nothing is auto-parsed into a
+        /// mention or a link even where `verbatim` is ignored.
         case slack
+        /// Teams Adaptive Card markdown: markdown punctuation (emphasis, links, images, code, headings, lists,
+        /// quotes, tables), `&` (entities), `<` (tags such as `<at>`), `@` and `://` broken.
+        case teams
+        /// HTML text and attribute values: `&`, `<`, `>`, `"`, `'` as character references.
+        case html
     }
+
+    static let zeroWidthSpace = "\u{200B}"
 
     public static func escape(_ text: String, for medium: Medium = .plain, maxLength: Int = 512) -> String {
         var out = ""
         out.reserveCapacity(min(text.utf8.count, maxLength) + 8)
         var count = 0
-        for scalar in text.unicodeScalars {
+        var previous: Unicode.Scalar? = nil
+        let scalars = Array(text.unicodeScalars)
+        for (index, scalar) in scalars.enumerated() {
             if count >= maxLength {
                 out += "…"
                 break
             }
             count += 1
+            defer { previous = scalar }
             let v = scalar.value
             let dangerous = v < 0x20 || v == 0x7F || (0x80...0x9F).contains(v) || (0x202A...0x202E).contains(v)
                 || (0x2066...0x2069).contains(v) || v == 0x2028 || v == 0x2029 || v == 0xFEFF
             if dangerous {
-                out += "\\u{" + String(v, radix: 16) + "}"
+                // (In Teams a backslash can escape what follows: keep it inert too.)
+                out += (medium == .teams ? zeroWidthSpace : "") + "\\u{" + String(v, radix: 16) + "}"
                 continue
             }
-            if medium == .slack {
+            let next = index + 1 < scalars.count ? scalars[index + 1] : nil
+            // `://` and `www.` are where auto-linkers recognise a URL: break them after the colon, before the dot.
+            let linkStart = (scalar == ":" && next == "/")
+                || (scalar == "." && index >= 3 && scalars[index - 3] == "w" && scalars[index - 2] == "w" && previous == "w")
+            let linkBreak = scalar == ":" ? ":" + zeroWidthSpace : zeroWidthSpace + String(scalar)
+            switch medium {
+            case .plain:
+                break
+            case .slack:
                 switch scalar {
                 case "&": out += "&amp;"; continue
                 case "<": out += "&lt;"; continue
                 case ">": out += "&gt;"; continue
-                case "*", "_", "~", "`": out += "\u{200B}" + String(scalar); continue  // break mrkdwn pairs
+                case "*", "_", "~", "`": out += zeroWidthSpace + String(scalar); continue  // break mrkdwn pairs
+                case "@": out += "@" + zeroWidthSpace; continue
+                default: if linkStart { out += linkBreak; continue }
+                }
+            case .teams:
+                switch scalar {
+                case "*", "_", "~", "`", "[", "]", "(", ")", "!", "#", "|", "\\", "<", ">", "&":
+                    out += zeroWidthSpace + String(scalar); continue
+                case "@": out += "@" + zeroWidthSpace; continue
+                default:
+                    if linkStart { out += linkBreak; continue }
+                    // List items and setext headings start a line, and every value may start one.
+                    if previous == nil, "-+=0123456789".unicodeScalars.contains(scalar) {
+                        out += zeroWidthSpace + String(scalar); continue
+                    }
+                }
+            case .html:
+                switch scalar {
+                case "&": out += "&amp;"; continue
+                case "<": out += "&lt;"; continue
+                case ">": out += "&gt;"; continue
+                case "\"": out += "&quot;"; continue
+                case "'": out += "&#39;"; continue
                 default: break
                 }
             }

@@ -1,1 +1,0 @@
-// TriplineAlerts: placeholder until the module lands.
