@@ -62,6 +62,12 @@ public struct EventBridgeClient: Sendable {
         }
     }
 
+    /// Creates a custom event bus; returns its ARN.
+    @discardableResult
+    public func createEventBus(name: String) async throws -> String {
+        try await client.json(.eventBridge, "CreateEventBus", ["Name": .string(name)]).require("EventBusArn", \.string)
+    }
+
     /// Creates or updates an enabled rule with an event pattern (JSON text); returns the rule ARN.
     @discardableResult
     public func putRule(name: String, eventPattern: String, eventBusName: String? = nil, description: String? = nil) async throws -> String {
