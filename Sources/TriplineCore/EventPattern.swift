@@ -1,85 +1,552 @@
 import TriplineJSON
 
-/// Generates the EventBridge event pattern that delivers to the Lambda exactly the CloudTrail events some
-/// enabled rule could fire on, within EventBridge's 4096-character limit.
+/// Compiles the enabled rules into EventBridge event patterns that deliver to the function the CloudTrail events
+/// some rule could fire on — and as little else as the pattern language allows.
+///
+/// Each rule's detection is turned into a superset in disjunctive form: a list of branches, each a conjunction of
+/// field constraints (`eventSource`/`eventName` values, prefixes, wildcards, `exists`, `anything-but`, numeric
+/// ranges). What EventBridge cannot express (regexes, CIDRs, field references, policy analysis, keywords) is
+/// left out of its branch, which only widens it: a pattern may let through events no rule fires on, never the
+/// reverse. Branches are grouped by event source, merged, stripped of branches another one covers, and packed
+/// into patterns within `maxLength` characters. A rule with a branch that constrains nothing cannot be filtered;
+/// the compilation names it and adds a pattern for every CloudTrail event on its behalf alone.
 public enum EventPattern {
-    public static let maxLength = 4096
+    /// EventBridge's default quota for one rule's EventPattern (4,096 only on request).
+    public static let defaultMaxLength = 2048
     public static let cloudTrailDetailTypes = [
         "AWS API Call via CloudTrail", "AWS Console Signin via CloudTrail", "AWS Console Action via CloudTrail",
         "AWS Service Event via CloudTrail",
     ]
 
-    public static func generate(_ rules: [Rule]) -> JSONValue {
-        let active = rules.filter(\.enabled)
-        let detailTypes = JSONValue.array(cloudTrailDetailTypes.map(JSONValue.string))
-        let everything = JSONValue.object([("detail-type", detailTypes)])
-
-        // Per rule: the narrowest field constraint available.
-        var names: [JSONValue] = []
-        var sources: [JSONValue] = []
-        var branches: [JSONValue] = []  // other fields, for rules that look at every API
-        var sourcesOfNamed: [JSONValue] = []
-        var namesWithoutSource: [JSONValue] = []  // named rules whose source is not pinned keep their names
-        for rule in active {
-            let d = rule.detection
-            if let p = d.requiredPatterns(of: "eventName") {
-                names += p.map(\.eventBridgeOperand)
-                if let s = d.requiredPatterns(of: "eventSource") {
-                    sourcesOfNamed += s.map(\.eventBridgeOperand)
-                } else {
-                    namesWithoutSource += p.map(\.eventBridgeOperand)
-                }
-            } else if let p = d.requiredPatterns(of: "eventSource") {
-                sources += p.map(\.eventBridgeOperand)
-            } else if let branch = otherBranch(d) {
-                branches.append(branch)
-            } else {
-                return everything  // some rule needs every event
-            }
-        }
-        func pattern(_ nameLevel: Bool) -> JSONValue {
-            var or: [JSONValue] = []
-            if nameLevel {
-                if !names.isEmpty { or.append(.object([("detail", .object([("eventName", .array(unique(names)))]))])) }
-                if !sources.isEmpty { or.append(.object([("detail", .object([("eventSource", .array(unique(sources)))]))])) }
-            } else {
-                let all = unique(sources + sourcesOfNamed)
-                if !all.isEmpty { or.append(.object([("detail", .object([("eventSource", .array(all))]))])) }
-                if !namesWithoutSource.isEmpty {
-                    or.append(.object([("detail", .object([("eventName", .array(unique(namesWithoutSource)))]))]))
-                }
-            }
-            or += unique(branches)
-            if or.count == 1, case .object(let members) = or[0] {
-                return .object([("detail-type", detailTypes)] + members)
-            }
-            return .object([("detail-type", detailTypes), ("$or", .array(or))])
-        }
-        let byName = pattern(true)
-        if byName.serialized().utf8.count <= maxLength { return byName }
-        let bySource = pattern(false)
-        if bySource.serialized().utf8.count <= maxLength { return bySource }
-        return everything
+    /// One EventBridge rule's pattern.
+    public struct Pattern: Sendable, Equatable {
+        /// Short, stable name (`iam`, `s3`, `iam-2`, `any`): part of the EventBridge rule's name.
+        public var name: String
+        /// The rules whose events this pattern routes.
+        public var rules: [String]
+        public var pattern: JSONValue
+        /// Routes every CloudTrail event on behalf of rules no pattern can filter for. Deployments that also
+        /// ingest the S3 log files leave it out: those rules then run on the log files alone.
+        public var fallback = false
+        /// The pattern as sent to EventBridge (minified).
+        public var text: String { pattern.serialized() }
     }
 
-    /// Fields other than eventName/eventSource that a rule may be routed on. Only fields AWS writes in one
-    /// canonical case: EventBridge compares case-sensitively while Sigma does not, so routing on free text
-    /// (user agents, names) could silently drop an event the rule would have caught.
-    static let otherFields = ["userIdentity.type", "errorCode"]
+    /// A rule the pattern language cannot filter for, and why.
+    public struct Fallback: Sendable, Equatable {
+        public var rule: String
+        public var reason: String
+    }
 
-    static func otherBranch(_ d: Detection) -> JSONValue? {
-        for field in otherFields {
-            if let p = d.requiredPatterns(of: field) {
-                var value: JSONValue = .array(p.map(\.eventBridgeOperand))
-                for part in field.split(separator: ".").reversed() { value = .object([(String(part), value)]) }
-                return .object([("detail", value)])
+    public struct Compilation: Sendable {
+        public var patterns: [Pattern]
+        public var fallbacks: [Fallback]
+        public var maxLength: Int
+
+        /// The committed form (deploy/eventbridge-patterns.json): the patterns as minified strings, as
+        /// EventBridge receives them, so Terraform and SAM send them unchanged and their length is exact.
+        public var fileText: String {
+            var out = "{\n  \"maxLength\": \(maxLength),\n  \"fallbacks\": ["
+            out += fallbacks.map { "\n    " + JSONValue.object([("rule", .string($0.rule)), ("reason", .string($0.reason))]).serialized() }
+                .joined(separator: ",")
+            out += fallbacks.isEmpty ? "],\n" : "\n  ],\n"
+            out += "  \"patterns\": ["
+            out += patterns.map { p in
+                "\n    {\n      \"name\": \(JSONValue.string(p.name).serialized()),\n      \"fallback\": \(p.fallback),\n      \"rules\": \(JSONValue.array(p.rules.map(JSONValue.string)).serialized()),\n      \"pattern\": \(JSONValue.string(p.text).serialized())\n    }"
+            }.joined(separator: ",")
+            out += "\n  ]\n}\n"
+            return out
+        }
+
+        /// The SAM template's generated block: one EventBridge rule and invoke permission per pattern.
+        public var samResources: String {
+            var out = "  # BEGIN generated by `tripline eventbridge-pattern --format sam` from the enabled rules; do not edit.\n"
+            for p in patterns {
+                let id = "CloudTrailRule" + p.name.split(separator: "-").map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
+                out += """
+                      \(id):
+                        Type: AWS::Events::Rule
+                        Condition: \(p.fallback ? "EnableEventBridgeFallback" : "EnableEventBridge")
+                        Properties:
+                          Name: !Sub "${Prefix}-${Environment}-ct-\(p.name)"
+                          Description: "CloudTrail events for \(p.rules.count) Tripline rule(s) (\(p.name))"
+                          EventBusName: default
+                          EventPattern: '\(p.text.replacingOccurrences(of: "'", with: "''"))'
+                          Targets:
+                            - Id: tripline-lambda
+                              Arn: !GetAtt Function.Arn
+                              RetryPolicy: { MaximumEventAgeInSeconds: 3600, MaximumRetryAttempts: 20 }
+                              DeadLetterConfig: { Arn: !GetAtt DeadLetterQueue.Arn }
+                      \(id)Permission:
+                        Type: AWS::Lambda::Permission
+                        Condition: \(p.fallback ? "EnableEventBridgeFallback" : "EnableEventBridge")
+                        Properties:
+                          Action: lambda:InvokeFunction
+                          FunctionName: !Ref Function
+                          Principal: events.amazonaws.com
+                          SourceArn: !GetAtt \(id).Arn
+
+                    """
+            }
+            out += "  # END generated\n"
+            return out
+        }
+    }
+
+    // MARK: - Compilation
+
+    public static func compile(_ rules: [Rule], maxLength: Int = defaultMaxLength) -> Compilation {
+        var branches: [Branch] = []
+        var owners: [Branch: [String]] = [:]
+        var fallbacks: [Fallback] = []
+        for rule in rules where rule.enabled {
+            let dnf = Self.dnf(rule.detection, rule.detection.condition)
+            if dnf.contains(where: \.isEmpty) {
+                fallbacks.append(Fallback(rule: rule.id, reason: "a branch of its detection constrains no field EventBridge can match on"))
+                continue
+            }
+            for b in dnf {
+                if owners[b] == nil { branches.append(b) }
+                owners[b, default: []].append(rule.id)
             }
         }
-        return nil
+
+        // Group by event source (the operands of `eventSource`, or none).
+        var groups: [(key: String, sources: [JSONValue]?, branches: [Branch])] = []
+        for b in branches {
+            let sources = b.constraints["eventSource"]
+            let key = sources.map { groupName($0) } ?? "any"
+            if let i = groups.firstIndex(where: { $0.key == key && $0.sources == sources }) {
+                groups[i].branches.append(b)
+            } else {
+                groups.append((key, sources, [b]))
+            }
+        }
+        groups.sort { $0.key < $1.key }
+
+        // Each group's branches, merged and split to size; then groups share patterns while they fit.
+        var chunks: [Chunk] = []
+        for group in groups {
+            let merged = simplify(group.branches)
+            for piece in pack(merged, sources: group.sources, maxLength: maxLength) {
+                let ids = Set(group.branches.filter { b in piece.contains { $0.covers(b) } }.flatMap { owners[$0] ?? [] })
+                chunks.append(Chunk(name: group.key, sources: group.sources, branches: piece, rules: ids))
+            }
+        }
+        var bins: [[Chunk]] = []
+        for c in chunks {
+            if let i = bins.firstIndex(where: { render($0 + [c]).serialized().utf8.count <= maxLength }) {
+                bins[i].append(c)
+            } else {
+                bins.append([c])
+            }
+        }
+        var patterns: [Pattern] = []
+        var used: [String: Int] = [:]
+        for bin in bins {
+            var name = bin.count == 1 ? bin[0].name : "\(bin[0].name)-and-\(bin.count - 1)"
+            used[name, default: 0] += 1
+            if used[name]! > 1 { name += "-\(used[name]!)" }
+            patterns.append(Pattern(name: name, rules: bin.reduce(into: Set<String>()) { $0.formUnion($1.rules) }.sorted(), pattern: render(bin)))
+        }
+        if !fallbacks.isEmpty {
+            let all = JSONValue.object([("detail-type", detailTypes)])
+            patterns.append(Pattern(name: "fallback", rules: fallbacks.map(\.rule).sorted(), pattern: all, fallback: true))
+        }
+        return Compilation(patterns: patterns, fallbacks: fallbacks, maxLength: maxLength)
+    }
+
+    static var detailTypes: JSONValue { .array(cloudTrailDetailTypes.map(JSONValue.string)) }
+
+    /// `iam.amazonaws.com` → `iam`; several sources joined; lowercase letters, digits and hyphens only.
+    static func groupName(_ sources: [JSONValue]) -> String {
+        let names = sources.map { s -> String in
+            let text: String
+            switch s {
+            case .string(let v): text = v
+            default: text = "x"
+            }
+            let head = text.split(separator: ".").first.map(String.init) ?? text
+            return String(head.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "-" })
+        }
+        // At most 14 characters: with "-and-NN" and a "-N" suffix a name stays within 23, so the EventBridge rule
+        // `<prefix>-<environment>-ct-<name>` fits its 64.
+        var joined = String(names.sorted().joined(separator: "-").prefix(14))
+        while joined.hasSuffix("-") { joined.removeLast() }
+        return joined
+    }
+
+    // MARK: Branches
+
+    /// A conjunction of constraints on CloudTrail record fields (dotted paths): each field must match one of its
+    /// operands (EventBridge's semantics for a leaf array).
+    struct Branch: Hashable {
+        var constraints: [String: [JSONValue]]
+        var isEmpty: Bool { constraints.isEmpty }
+
+        /// Whether every event this branch matches, `other` matches too... reversed: whether `self` matches every
+        /// event `other` matches (each of self's fields is constrained in `other` by a subset of self's operands).
+        func covers(_ other: Branch) -> Bool {
+            for (field, operands) in constraints {
+                guard let theirs = other.constraints[field], Set(theirs).isSubset(of: Set(operands)) else { return false }
+            }
+            return true
+        }
+
+        /// Both conjunctions at once. A field constrained by both keeps the narrower list (either is a superset of
+        /// their intersection, which the pattern language cannot always write).
+        func and(_ other: Branch) -> Branch {
+            var c = constraints
+            for (field, operands) in other.constraints {
+                if let mine = c[field], mine.count <= operands.count { continue }
+                c[field] = operands
+            }
+            return Branch(constraints: c)
+        }
+    }
+
+    /// Largest number of branches one rule may expand to before an `and` keeps only its most selective side.
+    static let maxBranches = 64
+
+    /// The detection's condition as a superset in disjunctive form. `[]` matches nothing; a branch with no
+    /// constraints matches everything.
+    static func dnf(_ d: Detection, _ c: Condition) -> [Branch] {
+        switch c {
+        case .constant(let b): return b ? [Branch(constraints: [:])] : []
+        case .selection(let i): return selectionBranches(d.selections[i])
+        case .not(let inner): return negation(d, inner)
+        case .or(let items): return Array(Set(items.flatMap { dnf(d, $0) })).sorted { $0.sortKey < $1.sortKey }
+        case .and(let items):
+            let sides = items.map { dnf(d, $0) }
+            if sides.contains(where: \.isEmpty) { return [] }
+            var product: [Branch] = [Branch(constraints: [:])]
+            for side in sides.sorted(by: { selectivity($0) > selectivity($1) }) {
+                let next = product.flatMap { p in side.map { p.and($0) } }
+                if next.count > maxBranches { continue }  // drop this side: a superset
+                product = next
+            }
+            return product
+        }
+    }
+
+    /// How much a disjunction narrows: its weakest branch's count of constrained fields, eventName and
+    /// eventSource counting most.
+    static func selectivity(_ branches: [Branch]) -> Int {
+        branches.map { b in
+            b.constraints.keys.reduce(0) { $0 + ($1 == "eventName" ? 100 : $1 == "eventSource" ? 50 : 1) }
+        }.min() ?? 0
+    }
+
+    static func selectionBranches(_ s: Detection.CompiledSelection) -> [Branch] {
+        if s.isKeywords || s.groups.isEmpty { return [Branch(constraints: [:])] }
+        return s.groups.map { group in
+            var c: [String: [JSONValue]] = [:]
+            for m in group {
+                guard let field = ebField(m.path.description), let operands = operands(m, field: field) else { continue }
+                if let existing = c[field], existing.count <= operands.count { continue }
+                c[field] = operands
+            }
+            return Branch(constraints: c)
+        }
+    }
+
+    /// `not <selection>` where the selection is one test of exact values on one field: `anything-but` those
+    /// values (or the field absent, unless CloudTrail always writes it). Anything else: no constraint.
+    static func negation(_ d: Detection, _ inner: Condition) -> [Branch] {
+        let everything = [Branch(constraints: [:])]
+        guard case .selection(let i) = inner else { return everything }
+        let s = d.selections[i]
+        guard !s.isKeywords, s.groups.count == 1, s.groups[0].count == 1 else { return everything }
+        let m = s.groups[0][0]
+        guard let field = ebField(m.path.description), m.exists == nil, !m.negate, !m.hasNullTest, !m.requireAll || m.tests.count == 1
+        else { return everything }
+        var values: [JSONValue] = []
+        for t in m.tests {
+            guard case .pattern(let p) = t, let literal = m.patterns[Int(p)].exactSource else { return everything }
+            values.append(.string(literal))
+        }
+        let canonical = canonicalFields.contains(field) || m.patterns.allSatisfy(\.cased)
+        let but: JSONValue = canonical
+            ? .object([("anything-but", .array(values))])
+            : .object([("anything-but", .object([("equals-ignore-case", .array(values))]))])
+        var out = [Branch(constraints: [field: [but]])]
+        if !alwaysPresent.contains(field) { out.append(Branch(constraints: [field: [.object([("exists", .bool(false))])]])) }
+        return out
+    }
+
+    /// Fields CloudTrail writes in one canonical case (API names, service hosts, enumerations): matched exactly
+    /// or by case-sensitive prefix/suffix/wildcard. Elsewhere Sigma's case-insensitive values need
+    /// `equals-ignore-case`, and a wildcard (case-sensitive in EventBridge) is left out.
+    static let canonicalFields: Set<String> = [
+        "eventName", "eventSource", "eventType", "eventCategory", "userIdentity.type", "errorCode", "awsRegion",
+        "userIdentity.sessionContext.sessionIssuer.type", "managementEvent", "readOnly",
+    ]
+    /// Fields present in every CloudTrail record.
+    static let alwaysPresent: Set<String> = ["eventName", "eventSource", "eventType", "awsRegion", "eventTime", "eventVersion", "eventID"]
+    /// Fields that hold a string when present: `exists: true` only works on leaves in EventBridge, so a field
+    /// that may be an object is never required to exist.
+    static let scalarFields: Set<String> = [
+        "errorCode", "errorMessage", "userAgent", "sourceIPAddress", "userIdentity.type", "userIdentity.arn",
+        "userIdentity.accountId", "userIdentity.principalId", "userIdentity.invokedBy", "userIdentity.userName",
+        "userIdentity.accessKeyId", "userIdentity.sessionContext.sessionIssuer.arn", "sharedEventID", "vpcEndpointId",
+        "recipientAccountId", "eventName", "eventSource", "awsRegion",
+    ]
+
+    /// The record field as a dotted path EventBridge can address, or nil. Request and response shapes vary per
+    /// API and nest lists of objects (`eventSelectors`, `ipPermissions.items`), which pattern engines do not all
+    /// cross alike: below their first level they are not constrained. `userIdentity` has one documented shape.
+    static func ebField(_ path: String) -> String? {
+        let parts = path.split(separator: ".", omittingEmptySubsequences: false)
+        guard !parts.isEmpty, parts.allSatisfy({ !$0.isEmpty && !$0.contains("*") && !$0.contains("[") && !$0.hasPrefix("$") }) else {
+            return nil
+        }
+        guard parts.count <= 2 || parts[0] == "userIdentity" else { return nil }
+        return path
+    }
+
+    /// The operands one of which the field must match for the matcher to hold, or nil when the matcher cannot be
+    /// written as such (then it is left out: a superset).
+    static func operands(_ m: FieldMatcher, field: String) -> [JSONValue]? {
+        let canonical = canonicalFields.contains(field)
+        if let exists = m.exists {
+            if !exists { return [.object([("exists", .bool(false))])] }
+            return scalarFields.contains(field) ? [.object([("exists", .bool(true))])] : nil
+        }
+        if m.negate || m.hasNullTest { return nil }
+        // `|all` needs every value: any one of them is a superset.
+        let tests = m.requireAll ? Array(m.tests.prefix(1)) : m.tests
+        var out: [JSONValue] = []
+        for t in tests {
+            switch t {
+            case .pattern(let p):
+                guard let o = operand(m.patterns[Int(p)], canonical: canonical) else { return nil }
+                out.append(o)
+            case .number(_, let p):
+                // Sigma compares numbers with number or string values.
+                let text = m.patterns[Int(p)].source
+                out.append(.number(text))
+                out.append(.string(text))
+            case .bool(let b):
+                out.append(.bool(b))
+                out.append(.object([("equals-ignore-case", .string(b ? "true" : "false"))]))
+            case .compare(let op, let n):
+                let symbol = switch op {
+                case .gt: ">"
+                case .gte: ">="
+                case .lt: "<"
+                case .lte: "<="
+                }
+                let text = n == n.rounded() && abs(n) < 1e15 ? String(Int(n)) : String(n)
+                out.append(.object([("numeric", .array([.string(symbol), .number(text)]))]))
+                // Sigma also compares numeric strings; EventBridge's numeric matching reads numbers only.
+                out.append(.object([("wildcard", .string("*"))]))
+            default:
+                return nil
+            }
+        }
+        return unique(out)
+    }
+
+    static func operand(_ p: BytePattern, canonical: Bool) -> JSONValue? {
+        let caseless = !canonical && !p.cased
+        switch p.shape {
+        case .exact:
+            let text = p.exactSource ?? p.source
+            return caseless ? .object([("equals-ignore-case", .string(text))]) : .string(text)
+        case .prefix, .suffix:
+            guard let text = p.affixSource else { return nil }
+            let key = p.shape == .prefix ? "prefix" : "suffix"
+            return caseless ? .object([(key, .object([("equals-ignore-case", .string(text))]))]) : .object([(key, .string(text))])
+        case .contains, .glob:
+            guard !caseless, let w = p.wildcardSource else { return nil }
+            return .object([("wildcard", .string(w))])
+        }
     }
 
     static func unique(_ values: [JSONValue]) -> [JSONValue] {
         var seen = Set<JSONValue>()
         return values.filter { seen.insert($0).inserted }
+    }
+
+    // MARK: Merging and packing
+
+    /// Merges branches that differ only in their eventName list, then drops branches another one covers.
+    static func simplify(_ branches: [Branch]) -> [Branch] {
+        var merged: [Branch] = []
+        var byRest: [Branch: Int] = [:]
+        for b in branches {
+            guard let names = b.constraints["eventName"] else {
+                merged.append(b)
+                continue
+            }
+            var rest = b
+            rest.constraints["eventName"] = nil
+            if let i = byRest[rest] {
+                merged[i].constraints["eventName"] = unique(merged[i].constraints["eventName"]! + names)
+            } else {
+                byRest[rest] = merged.count
+                merged.append(b)
+            }
+        }
+        var kept: [Branch] = []
+        for (i, b) in merged.enumerated() {
+            let covered = merged.enumerated().contains { j, other in
+                j != i && other.covers(b) && (!b.covers(other) || j < i)
+            }
+            if !covered { kept.append(b) }
+        }
+        return kept.map { b in
+            var b = b
+            for (k, v) in b.constraints { b.constraints[k] = v.sorted { $0.serialized() < $1.serialized() } }
+            return b
+        }.sorted { $0.sortKey < $1.sortKey }
+    }
+
+    /// Packs a group's branches into patterns of at most `maxLength` characters, splitting a branch's eventName
+    /// list when it alone is too long.
+    static func pack(_ branches: [Branch], sources: [JSONValue]?, maxLength: Int) -> [[Branch]] {
+        func fits(_ bs: [Branch]) -> Bool {
+            render([Chunk(name: "", sources: sources, branches: bs, rules: [])]).serialized().utf8.count <= maxLength
+        }
+        // Split oversized branches on eventName.
+        var pieces: [Branch] = []
+        for b in branches {
+            if fits([b]) {
+                pieces.append(b)
+                continue
+            }
+            guard let names = b.constraints["eventName"], names.count > 1 else {
+                pieces.append(b)  // cannot shrink; reported by the size check of whoever deploys it
+                continue
+            }
+            var chunk: [JSONValue] = []
+            for n in names {
+                var candidate = b
+                candidate.constraints["eventName"] = chunk + [n]
+                if !chunk.isEmpty && !fits([candidate]) {
+                    var done = b
+                    done.constraints["eventName"] = chunk
+                    pieces.append(done)
+                    chunk = [n]
+                } else {
+                    chunk.append(n)
+                }
+            }
+            var last = b
+            last.constraints["eventName"] = chunk
+            pieces.append(last)
+        }
+        // First fit.
+        var bins: [[Branch]] = []
+        for p in pieces {
+            if let i = bins.firstIndex(where: { fits($0 + [p]) }) { bins[i].append(p) } else { bins.append([p]) }
+        }
+        return bins
+    }
+
+    /// One event source's branches (or part of them), the unit patterns are packed from.
+    struct Chunk {
+        var name: String
+        var sources: [JSONValue]?
+        var branches: [Branch]
+        var rules: Set<String>
+    }
+
+    /// `{"detail-type": [...], "detail": {...}}` for one chunk, `{"detail-type": [...], "$or": [{"detail": …}, …]}`
+    /// for several.
+    static func render(_ chunks: [Chunk]) -> JSONValue {
+        let details = chunks.map { detail($0.branches, sources: $0.sources) }
+        if details.count == 1 { return .object([("detail-type", detailTypes), ("detail", details[0])]) }
+        return .object([("detail-type", detailTypes), ("$or", .array(details.map { .object([("detail", $0)]) }))])
+    }
+
+    /// `{"eventSource": [...], ...}`, with `$or` for several branches.
+    static func detail(_ branches: [Branch], sources: [JSONValue]?) -> JSONValue {
+        var detail: [(String, JSONValue)] = []
+        if let sources { detail.append(("eventSource", .array(sources))) }
+        let rests = branches.map { b -> [String: [JSONValue]] in
+            var c = b.constraints
+            c["eventSource"] = nil
+            return c
+        }
+        if rests.count == 1 {
+            detail += nest(rests[0])
+        } else if !rests.isEmpty {
+            detail.append(("$or", .array(rests.map { .object(nest($0)) })))
+        }
+        return .object(detail)
+    }
+
+    /// Flat dotted constraints as nested objects, keys sorted.
+    static func nest(_ constraints: [String: [JSONValue]]) -> [(String, JSONValue)] {
+        var heads: [String: [String: [JSONValue]]] = [:]
+        var leaves: [String: [JSONValue]] = [:]
+        for (field, operands) in constraints {
+            if let dot = field.firstIndex(of: ".") {
+                heads[String(field[..<dot]), default: [:]][String(field[field.index(after: dot)...])] = operands
+            } else {
+                leaves[field] = operands
+            }
+        }
+        var out: [(String, JSONValue)] = []
+        for key in Set(heads.keys).union(leaves.keys).sorted() {
+            if let l = leaves[key] { out.append((key, .array(l))) }
+            if let h = heads[key] { out.append((key, .object(nest(h)))) }
+        }
+        return out
+    }
+}
+
+extension EventPattern.Branch {
+    var sortKey: String { EventPattern.nest(constraints).map { "\($0.0)=\($0.1.serialized())" }.joined(separator: ";") }
+}
+
+extension BytePattern {
+    /// The value of an exact pattern without Sigma's escapes, or nil when it has none to drop but wildcards.
+    var exactSource: String? {
+        guard shape == .exact else { return nil }
+        return cased ? String(decoding: literal, as: UTF8.self) : Self.unescape(source)
+    }
+
+    /// The literal of a prefix or suffix pattern, in the rule's own case.
+    var affixSource: String? {
+        guard shape == .prefix || shape == .suffix else { return nil }
+        let raw = Self.unescape(source)
+        // Written as `startswith: X` / `endswith: X`, or as `X*` / `*X`.
+        var text = raw
+        if shape == .prefix && wrap != .startsWith && text.hasSuffix("*") { text.removeLast() }
+        if shape == .suffix && wrap != .endsWith && text.hasPrefix("*") { text.removeFirst() }
+        guard text.utf8.count == literal.count else { return nil }
+        return text
+    }
+
+    /// An EventBridge wildcard for contains/glob patterns (`*` only: a `?` cannot be written, so nil).
+    var wildcardSource: String? {
+        guard !source.contains("?") else { return nil }
+        var w = source
+        if wrap == .contains || wrap == .endsWith { w = "*" + w }
+        if wrap == .contains || wrap == .startsWith { w += "*" }
+        while w.contains("**") { w = w.replacingOccurrences(of: "**", with: "*") }
+        // Escaped stars stay escaped (`\*` is a literal star in EventBridge wildcards too).
+        return w
+    }
+
+    /// Drops Sigma's escapes (`\\*`, `\\?`, `\\\\`); other backslashes are literal.
+    static func unescape(_ s: String) -> String {
+        var out = ""
+        var chars = s.makeIterator()
+        while let c = chars.next() {
+            guard c == "\\" else {
+                out.append(c)
+                continue
+            }
+            guard let next = chars.next() else {
+                out.append(c)
+                break
+            }
+            if next != "*" && next != "?" && next != "\\" { out.append(c) }
+            out.append(next)
+        }
+        return out
     }
 }

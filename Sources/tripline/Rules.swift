@@ -101,15 +101,35 @@ struct Rules: AsyncParsableCommand {
 struct EventBridgePattern: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eventbridge-pattern",
-        abstract: "Print the EventBridge event pattern that routes to Tripline every CloudTrail event an enabled rule can fire on."
+        abstract: "Compile the enabled rules into EventBridge event patterns (one EventBridge rule each).",
+        discussion: """
+            json (default) is the form committed as deploy/eventbridge-patterns.json, which the Terraform module reads; \
+            sam prints template-sam.yaml's generated block; list prints one pattern per line. Rules that no pattern \
+            can filter for are named on stderr and get a pattern for every CloudTrail event.
+            """
     )
+    enum Format: String, ExpressibleByArgument, CaseIterable { case json, sam, list }
+
     @OptionGroup var rules: RuleOptions
+    @Option(help: "Output: json, sam or list.") var format: Format = .json
+    @Option(name: .customLong("max-length"), help: "Largest pattern in characters (EventBridge's default quota is 2048).")
+    var maxLength: Int = EventPattern.defaultMaxLength
+
+    func validate() throws {
+        guard (256...4096).contains(maxLength) else { throw ValidationError("--max-length must be between 256 and 4096") }
+    }
 
     func run() async throws {
         let (loaded, errors) = rules.load(tests: false)
         if errors { throw ExitCode(ExitStatus.usageOrRules) }
+        let compiled = EventPattern.compile(loaded.rules, maxLength: maxLength)
+        for f in compiled.fallbacks { printError("eventbridge-pattern: \(f.rule) cannot be filtered (\(f.reason)): every CloudTrail event is routed for it") }
         var out = Output()
-        out.line(EventPattern.generate(loaded.rules).serialized())
+        switch format {
+        case .json: out.line(String(compiled.fileText.dropLast()))
+        case .sam: out.line(String(compiled.samResources.dropLast()))
+        case .list: for p in compiled.patterns { out.line(p.text) }
+        }
         out.flush()
     }
 }

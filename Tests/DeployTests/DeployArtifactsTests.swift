@@ -4,23 +4,27 @@ import Testing
 /// Fast checks of the deployment artifacts (no moto, no apply).
 @Suite("Deployment artifacts")
 struct DeployArtifactsTests {
-    /// EventBridge's limit on EventPattern, in characters.
-    static let eventPatternLimit = 4096
+    /// EventBridge's default quota on EventPattern, in characters (4096 only on request).
+    static let eventPatternLimit = 2048
 
-    @Test("deploy/eventbridge-pattern.json is a valid EventBridge pattern under 4096 characters")
-    func eventPatternIsValid() throws {
-        let url = repositoryRoot.appendingPathComponent("deploy/eventbridge-pattern.json")
-        let text = try String(contentsOf: url, encoding: .utf8)
-        let parsed = try JSONSerialization.jsonObject(with: Data(text.utf8))
-        let pattern = try #require(parsed as? [String: Any], "the pattern must be a JSON object")
-        #expect(!pattern.isEmpty, "an empty pattern would match nothing useful")
-        // Terraform sends it minified; the committed file should fit even as written.
-        let minified = try JSONSerialization.data(withJSONObject: pattern, options: [.sortedKeys, .withoutEscapingSlashes])
-        #expect(minified.count <= Self.eventPatternLimit, "minified pattern is \(minified.count) characters")
-        #expect(text.count <= Self.eventPatternLimit, "pattern file is \(text.count) characters")
-        #expect(Self.patternProblems(pattern, path: "$").isEmpty, "\(Self.patternProblems(pattern, path: "$"))")
-        // It is about CloudTrail: either a CloudTrail detail-type or a nested match on it.
-        #expect(text.contains("via CloudTrail"), "the pattern should select CloudTrail events (detail-type \"... via CloudTrail\")")
+    @Test("deploy/eventbridge-patterns.json holds valid EventBridge patterns within 2048 characters, named uniquely")
+    func eventPatternsAreValid() throws {
+        let url = repositoryRoot.appendingPathComponent("deploy/eventbridge-patterns.json")
+        let file = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        let patterns = try #require(file["patterns"] as? [[String: Any]])
+        #expect(patterns.count >= 2)
+        var names = Set<String>()
+        for entry in patterns {
+            let name = try #require(entry["name"] as? String)
+            #expect(names.insert(name).inserted, "duplicate pattern name \(name)")
+            // Part of the EventBridge rule name `<prefix>-<environment>-ct-<name>` (64 characters at most).
+            #expect(name.count <= 24 && name.allSatisfy { $0.isLowercase || $0.isNumber || $0 == "-" }, "pattern name \(name)")
+            let text = try #require(entry["pattern"] as? String)
+            #expect(text.utf8.count <= Self.eventPatternLimit, "\(name) is \(text.utf8.count) characters")
+            let pattern = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+            #expect(Self.patternProblems(pattern, path: name).isEmpty, "\(Self.patternProblems(pattern, path: name))")
+            #expect(text.contains("via CloudTrail"), "\(name) should select CloudTrail events (detail-type \"... via CloudTrail\")")
+        }
     }
 
     /// EventBridge pattern shape: every leaf is a non-empty array of matchers, `$or` is a non-empty array of patterns.

@@ -21,7 +21,7 @@ struct DeployedStack: Sendable {
     let rootDir: URL
     let environment: [String: String]
     /// Outputs of the moto example (`stack` output): sns_topic_arn, lambda_function_arn, lambda_function_name,
-    /// eventbridge_rule_arn, polling_rule_arn, guardduty_rule_arn, trail_name, trail_bucket_name, trail_log_prefix,
+    /// eventbridge_rule_arns (a map as JSON text), polling_rule_arn, guardduty_rule_arn, trail_name, trail_bucket_name, trail_log_prefix,
     /// dynamodb_table_name, queue_url, dlq_url, kms_key_arn, log_group_name.
     var outputs: [String: String] = [:]
     /// Measured durations (seconds) of the Terraform steps, by step name.

@@ -16,7 +16,12 @@ struct DeployedStackDriveTests {
             let bucket = try stack.output("trail_bucket_name")
             let prefix = try stack.output("trail_log_prefix")
             let table = try stack.output("dynamodb_table_name")
-            let ruleName = String(try stack.output("eventbridge_rule_arn").split(separator: "/").last ?? "")
+            // The compiled pattern that routes StopLogging, and its rule.
+            let ruleArns = (try parseJSON(try stack.output("eventbridge_rule_arns")) as? [String: String]) ?? [:]
+            let patterns = (try parseJSON(String(contentsOf: repositoryRoot.appendingPathComponent("deploy/eventbridge-patterns.json"), encoding: .utf8))
+                as? [String: Any])?["patterns"] as? [[String: Any]] ?? []
+            let stopLogging = try #require(patterns.first { $0["fallback"] as? Bool != true && ($0["pattern"] as? String)?.contains("\"StopLogging\"") == true })
+            let ruleName = String(try #require(ruleArns[stopLogging["name"] as? String ?? ""]).split(separator: "/").last ?? "")
 
             // A subscriber on the created topic, as an email or pager integration would be.
             let subscriberURL = try await queue(stack, "subscriber")
@@ -88,8 +93,9 @@ struct DeployedStackDriveTests {
             let probeURL = try await queue(stack, "probe")
             let probeArn = try await queueArn(stack, probeURL)
             var saved: [(rule: String, targets: [[String: Any]])] = []
-            for arn in ["eventbridge_rule_arn", "polling_rule_arn", "guardduty_rule_arn"] {
-                guard let value = try? stack.output(arn), let name = value.split(separator: "/").last else { continue }
+            let allRules = Array(ruleArns.values) + ["polling_rule_arn", "guardduty_rule_arn"].compactMap { try? stack.output($0) }
+            for value in allRules {
+                guard let name = value.split(separator: "/").last else { continue }
                 let listed = try await stack.awsObject(["events", "list-targets-by-rule", "--rule", String(name)])
                 let targets = listed["Targets"] as? [[String: Any]] ?? []
                 let ids = targets.compactMap { $0["Id"] as? String }

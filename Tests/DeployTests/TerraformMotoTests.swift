@@ -93,6 +93,7 @@ struct TerraformMotoTests {
         async let logGroups = stack.awsObject(["logs", "describe-log-groups", "--log-group-name-prefix", "/aws/lambda/\(functionName)"])
         async let lambdaPolicy = stack.awsObject(["lambda", "get-policy", "--function-name", functionName])
         async let rules = stack.awsObject(["events", "list-rules", "--name-prefix", "\(functionName)-"])
+        async let invokeConfig = stack.awsObject(["lambda", "get-function-event-invoke-config", "--function-name", functionName])
 
         // Function.
         let fn = try await function
@@ -109,6 +110,15 @@ struct TerraformMotoTests {
         #expect(env["TRIPLINE_LOOKBACK_MINUTES"] == "20")
         #expect(env["TRIPLINE_RETENTION_DAYS"] == "90")
         let timeout = fn["Timeout"] as? Int ?? 0
+        // Failed asynchronous invocations (EventBridge, schedule, GuardDuty) are kept in the DLQ, bounded.
+        let asyncConfig = try await invokeConfig
+        #expect(asyncConfig["MaximumRetryAttempts"] as? Int == 2)
+        #expect(asyncConfig["MaximumEventAgeInSeconds"] as? Int == 3600)
+        let onFailure = ((asyncConfig["DestinationConfig"] as? [String: Any])?["OnFailure"] as? [String: Any])?["Destination"] as? String
+        #expect(onFailure == (try stack.output("dlq_arn")), "async on-failure destination: \(asyncConfig)")
+        for name in ["lambda_role_arn", "queue_arn", "dlq_arn", "trail_arn", "trail_bucket_arn", "dynamodb_table_arn"] {
+            #expect((try? stack.output(name))?.hasPrefix("arn:aws:") == true, "output \(name)")
+        }
 
         // SQS ingestion: event source mapping with partial batch failures, visibility >= 6x timeout, redrive.
         let queueAttributes = (try await queue)["Attributes"] as? [String: String] ?? [:]
@@ -172,16 +182,23 @@ struct TerraformMotoTests {
         let groups = (try await logGroups)["logGroups"] as? [[String: Any]] ?? []
         #expect(groups.first?["retentionInDays"] as? Int == 30)
 
-        // EventBridge: three rules, each targeting the function, each allowed to invoke it.
+        // EventBridge: one rule per compiled pattern (the fallback pattern left out: the log files are ingested),
+        // the schedule and GuardDuty; each targets the function with the DLQ, each may invoke it.
         let ruleList = (try await rules)["Rules"] as? [[String: Any]] ?? []
         let ruleByName = Dictionary(ruleList.compactMap { r in (r["Name"] as? String).map { ($0, r) } }, uniquingKeysWith: { a, _ in a })
-        let cloudtrailRule = ruleByName["\(functionName)-cloudtrail"]
-        let ruleArn = try stack.output("eventbridge_rule_arn")
-        #expect(cloudtrailRule?["Arn"] as? String == ruleArn)
-        let committedText = try String(contentsOf: repositoryRoot.appendingPathComponent("deploy/eventbridge-pattern.json"), encoding: .utf8)
-        let committedPattern = try parseJSON(committedText) as? NSDictionary
-        let deployedPattern = (cloudtrailRule?["EventPattern"] as? String).flatMap { try? parseJSON($0) as? NSDictionary }
-        #expect(deployedPattern != nil && deployedPattern == committedPattern, "deployed pattern differs from deploy/eventbridge-pattern.json")
+        let committed = try parseJSON(String(contentsOf: repositoryRoot.appendingPathComponent("deploy/eventbridge-patterns.json"), encoding: .utf8)) as? [String: Any] ?? [:]
+        let committedPatterns = (committed["patterns"] as? [[String: Any]] ?? []).filter { $0["fallback"] as? Bool != true }
+        #expect(committedPatterns.count >= 2)
+        let ruleArns = (try parseJSON(try stack.output("eventbridge_rule_arns")) as? [String: String]) ?? [:]
+        #expect(Set(ruleArns.keys) == Set(committedPatterns.compactMap { $0["name"] as? String }), "eventbridge_rule_arns: \(ruleArns.keys.sorted())")
+        for p in committedPatterns {
+            let name = p["name"] as? String ?? "?"
+            let deployed = ruleByName["\(functionName)-ct-\(name)"]
+            #expect(deployed?["Arn"] as? String == ruleArns[name], "rule for pattern \(name)")
+            let deployedPattern = (deployed?["EventPattern"] as? String).flatMap { try? parseJSON($0) as? NSDictionary }
+            let committedPattern = (p["pattern"] as? String).flatMap { try? parseJSON($0) as? NSDictionary }
+            #expect(deployedPattern != nil && deployedPattern == committedPattern, "deployed pattern \(name) differs from deploy/eventbridge-patterns.json")
+        }
         #expect(ruleByName["\(functionName)-poll"]?["ScheduleExpression"] as? String == "rate(15 minutes)")
         let guardDutyPattern = (ruleByName["\(functionName)-guardduty"]?["EventPattern"] as? String).flatMap { try? parseJSON($0) as? [String: [String]] }
         #expect(guardDutyPattern == ["source": ["aws.guardduty"], "detail-type": ["GuardDuty Finding"]])
@@ -196,7 +213,7 @@ struct TerraformMotoTests {
                 #expect(dlq?.hasSuffix(":\(functionName)-dlq") == true, "rule \(name) has no dead-letter queue")
             }
         }
-        #expect(ruleByName.count == 3, "rules: \(ruleByName.keys.sorted())")
+        #expect(ruleByName.count == committedPatterns.count + 2, "rules: \(ruleByName.keys.sorted())")
         let permissionText = ((try await lambdaPolicy)["Policy"] as? String) ?? ""
         let permissions = ((try? parseJSON(permissionText)) as? [String: Any])?["Statement"] as? [[String: Any]] ?? []
         let eventSources = Set(permissions.compactMap { (($0["Condition"] as? [String: Any])?["ArnLike"] as? [String: String])?["AWS:SourceArn"] })

@@ -178,19 +178,6 @@ struct SupportTests {
         #expect(described == expected)
     }
 
-    @Test("generated EventBridge patterns name the APIs rules need and fit EventBridge's limit")
-    func eventPattern() {
-        let a = rule("a", "s:\n  eventSource: cloudtrail.amazonaws.com\n  eventName: [StopLogging, DeleteTrail]\ncondition: s")
-        let b = rule("b", "s:\n  userIdentity.type: Root\ncondition: s")
-        let pattern = EventPattern.generate([a, b]).serialized()
-        #expect(pattern.contains("\"StopLogging\""))
-        #expect(pattern.contains("\"Root\""))
-        #expect(pattern.contains("AWS API Call via CloudTrail"))
-        let full = EventPattern.generate(RuleCatalog.builtIn.rules).serialized()
-        #expect(full.utf8.count <= EventPattern.maxLength)
-        #expect((try? JSONValue.parse(full)) != nil)
-    }
-
     @Test("title templates fill placeholders and keep literal braces")
     func titles() throws {
         let doc = try JSONDocument(parsing: Array(#"{"a":{"b":"x"}}"#.utf8))

@@ -89,11 +89,13 @@ struct CatalogTests {
 struct GeneratedArtifactTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    @Test("deploy/eventbridge-pattern.json is what `tripline eventbridge-pattern` generates from the catalog")
-    func eventPatternHasNotDrifted() throws {
-        let committed = try JSONValue.parse(String(contentsOf: Self.root.appendingPathComponent("deploy/eventbridge-pattern.json"), encoding: .utf8))
-        let generated = EventPattern.generate(RuleCatalog.builtIn.rules)
-        #expect(committed == generated, "regenerate with: swift run tripline eventbridge-pattern > deploy/eventbridge-pattern.json")
-        #expect(generated.serialized().utf8.count <= EventPattern.maxLength)
+    @Test("deploy/eventbridge-patterns.json and template-sam.yaml's rules are what `tripline eventbridge-pattern` generates")
+    func eventPatternsHaveNotDrifted() throws {
+        let compiled = EventPattern.compile(RuleCatalog.builtIn.rules)
+        let committed = try String(contentsOf: Self.root.appendingPathComponent("deploy/eventbridge-patterns.json"), encoding: .utf8)
+        #expect(committed == compiled.fileText, "regenerate with: tripline eventbridge-pattern > deploy/eventbridge-patterns.json")
+        let sam = try String(contentsOf: Self.root.appendingPathComponent("template-sam.yaml"), encoding: .utf8)
+        #expect(sam.contains(compiled.samResources), "regenerate template-sam.yaml's block with: tripline eventbridge-pattern --format sam")
+        for p in compiled.patterns { #expect(p.text.utf8.count <= EventPattern.defaultMaxLength, "\(p.name): \(p.text.utf8.count) characters") }
     }
 }

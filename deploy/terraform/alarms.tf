@@ -1,7 +1,7 @@
 # Operational alarms -> the alert topic (also on recovery).
 
 locals {
-  alarm_actions = [aws_sns_topic.alerts.arn]
+  alarm_actions = [local.sns_topic_arn]
 }
 
 resource "aws_cloudwatch_metric_alarm" "lambda_errors" {

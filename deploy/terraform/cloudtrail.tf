@@ -1,4 +1,4 @@
-# Multi-region trail with log file validation, KMS-encrypted, writing to a private, versioned bucket.
+# Multi-region (optionally organisation) trail with log file validation, KMS-encrypted, writing to a private, versioned bucket.
 
 resource "aws_s3_bucket" "trail" {
   count = var.enable_cloudtrail ? 1 : 0
@@ -40,7 +40,7 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "trail" {
   rule {
     apply_server_side_encryption_by_default {
       sse_algorithm     = "aws:kms"
-      kms_master_key_id = aws_kms_key.this.arn
+      kms_master_key_id = local.kms_key_arn
     }
     bucket_key_enabled = true
   }
@@ -110,8 +110,13 @@ data "aws_iam_policy_document" "trail_bucket" {
       type        = "Service"
       identifiers = ["cloudtrail.amazonaws.com"]
     }
-    actions   = ["s3:PutObject"]
-    resources = ["${local.trail_bucket_arn}/${local.key_prefix_path}AWSLogs/${local.account_id}/*"]
+    actions = ["s3:PutObject"]
+    # An organisation trail writes the management account's logs under AWSLogs/<account>/ and every member's
+    # under AWSLogs/<org-id>/<account>/.
+    resources = concat(
+      ["${local.trail_bucket_arn}/${local.key_prefix_path}AWSLogs/${local.account_id}/*"],
+      var.is_organization_trail ? ["${local.trail_bucket_arn}/${local.key_prefix_path}AWSLogs/${var.organization_id}/*"] : [],
+    )
     condition {
       test     = "StringEquals"
       variable = "s3:x-amz-acl"
@@ -159,9 +164,10 @@ resource "aws_cloudtrail" "this" {
   s3_bucket_name                = aws_s3_bucket.trail[0].id
   s3_key_prefix                 = var.trail_s3_key_prefix == "" ? null : var.trail_s3_key_prefix
   is_multi_region_trail         = true
+  is_organization_trail         = var.is_organization_trail
   include_global_service_events = true
   enable_log_file_validation    = true
-  kms_key_id                    = aws_kms_key.this.arn
+  kms_key_id                    = local.kms_key_arn
   enable_logging                = var.enable_logging
   tags                          = local.tags
 

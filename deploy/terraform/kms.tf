@@ -1,6 +1,18 @@
-# One customer-managed key for the trail (log files in S3) and the alert topic.
-# No `kms:*`: the account root gets the administrative actions (so the key can never become unmanageable),
-# services get exactly what they use.
+# One customer-managed key for the trail (log files in S3) and the alert topic -- or the caller's own key
+# (create_kms_key = false, kms_key_arn): then its policy must hold the statements in the
+# `kms_key_policy_json` output.
+#
+# No `kms:*`: the account root gets the administrative actions (so the key can never become unmanageable);
+# CloudTrail gets AWS's standard statements, including decryption of log files by the account's own principals
+# (responders, `tripline scan s3://`, Athena, `aws cloudtrail validate-logs`) -- they still need an IAM policy
+# allowing kms:Decrypt, see `trail_reader_policy_json`.
+
+locals {
+  kms_key_arn = var.create_kms_key ? aws_kms_key.this[0].arn : var.kms_key_arn
+  # CloudTrail's encryption context names the trail that wrote the object: any trail of this account (an
+  # organisation trail belongs to the management account that applies this module).
+  cloudtrail_context_arns = ["arn:${local.partition}:cloudtrail:*:${local.account_id}:trail/*"]
+}
 
 data "aws_iam_policy_document" "kms" {
   statement {
@@ -42,7 +54,7 @@ data "aws_iam_policy_document" "kms" {
   dynamic "statement" {
     for_each = var.enable_cloudtrail ? [1] : []
     content {
-      sid    = "CloudTrailEncryptLogs"
+      sid    = "AllowCloudTrailToEncryptLogs"
       effect = "Allow"
       principals {
         type        = "Service"
@@ -58,7 +70,7 @@ data "aws_iam_policy_document" "kms" {
       condition {
         test     = "StringLike"
         variable = "kms:EncryptionContext:aws:cloudtrail:arn"
-        values   = ["arn:${local.partition}:cloudtrail:*:${local.account_id}:trail/*"]
+        values   = local.cloudtrail_context_arns
       }
     }
   }
@@ -66,7 +78,7 @@ data "aws_iam_policy_document" "kms" {
   dynamic "statement" {
     for_each = var.enable_cloudtrail ? [1] : []
     content {
-      sid    = "CloudTrailDescribeKey"
+      sid    = "AllowCloudTrailToDescribeKey"
       effect = "Allow"
       principals {
         type        = "Service"
@@ -78,6 +90,51 @@ data "aws_iam_policy_document" "kms" {
         test     = "StringEquals"
         variable = "aws:SourceArn"
         values   = [local.trail_arn]
+      }
+    }
+  }
+
+  # AWS's standard statement: principals of this account whose IAM policies allow it may decrypt log files.
+  dynamic "statement" {
+    for_each = var.enable_cloudtrail ? [1] : []
+    content {
+      sid    = "AllowPrincipalsInTheAccountToDecryptLogFiles"
+      effect = "Allow"
+      principals {
+        type        = "AWS"
+        identifiers = ["*"]
+      }
+      actions   = ["kms:Decrypt", "kms:ReEncryptFrom"]
+      resources = ["*"]
+      condition {
+        test     = "StringEquals"
+        variable = "kms:CallerAccount"
+        values   = [local.account_id]
+      }
+      condition {
+        test     = "StringLike"
+        variable = "kms:EncryptionContext:aws:cloudtrail:arn"
+        values   = local.cloudtrail_context_arns
+      }
+    }
+  }
+
+  # The same for principals of other accounts, e.g. a security tooling account's responders.
+  dynamic "statement" {
+    for_each = var.enable_cloudtrail && length(var.trail_reader_account_ids) > 0 ? [1] : []
+    content {
+      sid    = "AllowOtherAccountsToDecryptLogFiles"
+      effect = "Allow"
+      principals {
+        type        = "AWS"
+        identifiers = [for a in var.trail_reader_account_ids : "arn:${local.partition}:iam::${a}:root"]
+      }
+      actions   = ["kms:Decrypt", "kms:ReEncryptFrom"]
+      resources = ["*"]
+      condition {
+        test     = "StringLike"
+        variable = "kms:EncryptionContext:aws:cloudtrail:arn"
+        values   = local.cloudtrail_context_arns
       }
     }
   }
@@ -116,14 +173,16 @@ data "aws_iam_policy_document" "kms" {
       test     = "StringEquals"
       variable = "kms:ViaService"
       values = [
-        "s3.${local.region}.amazonaws.com",
-        "sns.${local.region}.amazonaws.com",
+        "s3.${local.region}.${local.dns_suffix}",
+        "sns.${local.region}.${local.dns_suffix}",
       ]
     }
   }
 }
 
 resource "aws_kms_key" "this" {
+  count = var.create_kms_key ? 1 : 0
+
   description             = "Tripline ${var.environment}: CloudTrail logs and alert topic"
   enable_key_rotation     = true
   deletion_window_in_days = var.kms_key_deletion_window_days
@@ -132,6 +191,47 @@ resource "aws_kms_key" "this" {
 }
 
 resource "aws_kms_alias" "this" {
+  count = var.create_kms_key ? 1 : 0
+
   name          = "alias/${local.name}"
-  target_key_id = aws_kms_key.this.key_id
+  target_key_id = aws_kms_key.this[0].key_id
+}
+
+check "kms_key_given" {
+  assert {
+    condition     = var.create_kms_key || var.kms_key_arn != ""
+    error_message = "create_kms_key = false needs kms_key_arn (a key whose policy holds the kms_key_policy_json statements)."
+  }
+}
+
+# What a reader of the trail's log files needs: attach to the responders' role (trail_reader_role_names does it).
+data "aws_iam_policy_document" "trail_reader" {
+  count = local.trail_bucket_name != "" ? 1 : 0
+
+  statement {
+    sid       = "ListTrailBucket"
+    actions   = ["s3:ListBucket", "s3:GetBucketLocation"]
+    resources = [local.trail_bucket_arn]
+  }
+  statement {
+    sid       = "ReadLogAndDigestFiles"
+    actions   = ["s3:GetObject"]
+    resources = ["${local.trail_bucket_arn}/${local.key_prefix_path}AWSLogs/*"]
+  }
+  dynamic "statement" {
+    for_each = local.trail_kms_key_arn != "" ? [1] : []
+    content {
+      sid       = "DecryptLogFiles"
+      actions   = ["kms:Decrypt"]
+      resources = [local.trail_kms_key_arn]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "trail_reader" {
+  for_each = toset(var.trail_reader_role_names)
+
+  name   = "${local.name}-trail-reader"
+  role   = each.value
+  policy = data.aws_iam_policy_document.trail_reader[0].json
 }

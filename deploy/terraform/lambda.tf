@@ -17,10 +17,12 @@ data "aws_iam_policy_document" "lambda_assume" {
 }
 
 resource "aws_iam_role" "lambda" {
-  name               = "${local.name}-lambda"
-  description        = "Tripline function role"
-  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
-  tags               = local.tags
+  name                 = "${local.name}-lambda"
+  description          = "Tripline function role"
+  path                 = var.role_path
+  permissions_boundary = var.role_permissions_boundary
+  assume_role_policy   = data.aws_iam_policy_document.lambda_assume.json
+  tags                 = local.tags
 }
 
 # Exactly the calls the code makes. No wildcard action; the only "*" resource is cloudtrail:LookupEvents,
@@ -35,13 +37,13 @@ data "aws_iam_policy_document" "lambda" {
   statement {
     sid       = "PublishAlerts"
     actions   = ["sns:Publish"]
-    resources = [aws_sns_topic.alerts.arn]
+    resources = [local.sns_topic_arn]
   }
 
+  # Only the calls the service makes (Sources/TriplineService/DynamoDBStores.swift).
   statement {
     sid = "FindingsStore"
     actions = [
-      "dynamodb:BatchWriteItem",
       "dynamodb:GetItem",
       "dynamodb:PutItem",
       "dynamodb:Query",
@@ -54,7 +56,17 @@ data "aws_iam_policy_document" "lambda" {
   statement {
     sid       = "UseTriplineKey"
     actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
-    resources = [aws_kms_key.this.arn]
+    resources = compact([local.kms_key_arn, var.create_sns_topic ? "" : var.sns_topic_kms_key_arn])
+  }
+
+  # Failed asynchronous invocations (EventBridge rules, schedule, GuardDuty) go to the DLQ.
+  dynamic "statement" {
+    for_each = local.create_dlq ? [1] : []
+    content {
+      sid       = "AsyncFailuresToDeadLetterQueue"
+      actions   = ["sqs:SendMessage"]
+      resources = [local.dlq_arn]
+    }
   }
 
   dynamic "statement" {
@@ -123,11 +135,11 @@ resource "aws_lambda_function" "this" {
   memory_size      = var.lambda_memory_mb
   timeout          = var.lambda_timeout_seconds
 
-  reserved_concurrent_executions = var.lambda_reserved_concurrency
+  reserved_concurrent_executions = var.reserved_concurrent_executions
 
   environment {
     variables = {
-      ALERT_SNS_ARN             = aws_sns_topic.alerts.arn
+      ALERT_SNS_ARN             = local.sns_topic_arn
       DYNAMODB_TABLE            = aws_dynamodb_table.findings.name
       LOG_LEVEL                 = var.log_level
       TRIPLINE_MIN_SEVERITY     = var.min_severity
@@ -142,4 +154,22 @@ resource "aws_lambda_function" "this" {
   # The log group must exist first so Lambda does not create one without retention; the policy must exist so
   # the first invocations can log.
   depends_on = [aws_cloudwatch_log_group.lambda, aws_iam_role_policy.lambda]
+}
+
+# Asynchronous invocations (EventBridge rules, the schedule, GuardDuty) that still fail after Lambda's retries
+# are kept in the DLQ -- with the original event -- for `tripline replay`; the DLQ alarm reports them.
+resource "aws_lambda_function_event_invoke_config" "this" {
+  count = local.create_dlq ? 1 : 0
+
+  function_name                = aws_lambda_function.this.function_name
+  maximum_retry_attempts       = var.async_maximum_retry_attempts
+  maximum_event_age_in_seconds = var.async_maximum_event_age_in_seconds
+
+  destination_config {
+    on_failure {
+      destination = aws_sqs_queue.dlq[0].arn
+    }
+  }
+
+  depends_on = [aws_iam_role_policy.lambda]
 }

@@ -1,12 +1,30 @@
 # Alert topic (KMS-encrypted), optional e-mail subscription with an optional severity filter.
 
+# Or the caller's topic (create_sns_topic = false, sns_topic_arn): its policy and subscriptions are theirs;
+# alarms publish to it only if its policy lets cloudwatch.amazonaws.com.
+
+locals {
+  sns_topic_arn = var.create_sns_topic ? aws_sns_topic.alerts[0].arn : var.sns_topic_arn
+}
+
 resource "aws_sns_topic" "alerts" {
+  count = var.create_sns_topic ? 1 : 0
+
   name              = "${local.name}-alerts"
-  kms_master_key_id = aws_kms_key.this.arn
+  kms_master_key_id = local.kms_key_arn
   tags              = local.tags
 }
 
+check "sns_topic_given" {
+  assert {
+    condition     = var.create_sns_topic || can(regex("^arn:aws[a-z-]*:sns:", var.sns_topic_arn))
+    error_message = "create_sns_topic = false needs sns_topic_arn."
+  }
+}
+
 data "aws_iam_policy_document" "alerts" {
+  count = var.create_sns_topic ? 1 : 0
+
   statement {
     sid    = "OwnerAccountManagesTopic"
     effect = "Allow"
@@ -24,7 +42,7 @@ data "aws_iam_policy_document" "alerts" {
       "sns:ListSubscriptionsByTopic",
       "sns:Publish",
     ]
-    resources = [aws_sns_topic.alerts.arn]
+    resources = [local.sns_topic_arn]
   }
 
   dynamic "statement" {
@@ -37,7 +55,7 @@ data "aws_iam_policy_document" "alerts" {
         identifiers = ["cloudwatch.amazonaws.com"]
       }
       actions   = ["sns:Publish"]
-      resources = [aws_sns_topic.alerts.arn]
+      resources = [local.sns_topic_arn]
       condition {
         test     = "ArnLike"
         variable = "aws:SourceArn"
@@ -56,7 +74,7 @@ data "aws_iam_policy_document" "alerts" {
         identifiers = ["*"]
       }
       actions   = ["sns:Publish"]
-      resources = [aws_sns_topic.alerts.arn]
+      resources = [local.sns_topic_arn]
       condition {
         test     = "Bool"
         variable = "aws:SecureTransport"
@@ -67,8 +85,10 @@ data "aws_iam_policy_document" "alerts" {
 }
 
 resource "aws_sns_topic_policy" "alerts" {
-  arn    = aws_sns_topic.alerts.arn
-  policy = data.aws_iam_policy_document.alerts.json
+  count = var.create_sns_topic ? 1 : 0
+
+  arn    = aws_sns_topic.alerts[0].arn
+  policy = data.aws_iam_policy_document.alerts[0].json
 }
 
 locals {
@@ -81,7 +101,7 @@ locals {
 resource "aws_sns_topic_subscription" "email" {
   count = var.alert_email != "" ? 1 : 0
 
-  topic_arn = aws_sns_topic.alerts.arn
+  topic_arn = local.sns_topic_arn
   protocol  = "email"
   endpoint  = var.alert_email
 

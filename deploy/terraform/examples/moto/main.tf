@@ -72,7 +72,6 @@ provider "aws" {
 module "tripline" {
   source = "../.."
 
-  aws_region  = "us-east-1"
   prefix      = var.prefix
   environment = var.environment
   lambda_zip  = var.lambda_zip
@@ -97,19 +96,25 @@ module "tripline" {
 output "stack" {
   description = "All module outputs, as one object (the deploy test reads this)."
   value = {
-    sns_topic_arn        = module.tripline.sns_topic_arn
-    lambda_function_arn  = module.tripline.lambda_function_arn
-    lambda_function_name = module.tripline.lambda_function_name
-    eventbridge_rule_arn = module.tripline.eventbridge_rule_arn
-    polling_rule_arn     = module.tripline.polling_rule_arn
-    guardduty_rule_arn   = module.tripline.guardduty_rule_arn
-    trail_name           = module.tripline.trail_name
-    trail_bucket_name    = module.tripline.trail_bucket_name
-    trail_log_prefix     = module.tripline.trail_log_prefix
-    dynamodb_table_name  = module.tripline.dynamodb_table_name
-    queue_url            = module.tripline.queue_url
-    dlq_url              = module.tripline.dlq_url
-    kms_key_arn          = module.tripline.kms_key_arn
-    log_group_name       = module.tripline.log_group_name
+    sns_topic_arn         = module.tripline.sns_topic_arn
+    lambda_function_arn   = module.tripline.lambda_function_arn
+    lambda_function_name  = module.tripline.lambda_function_name
+    eventbridge_rule_arns = jsonencode(module.tripline.eventbridge_rule_arns)
+    polling_rule_arn      = module.tripline.polling_rule_arn
+    guardduty_rule_arn    = module.tripline.guardduty_rule_arn
+    trail_name            = module.tripline.trail_name
+    trail_bucket_name     = module.tripline.trail_bucket_name
+    trail_log_prefix      = module.tripline.trail_log_prefix
+    dynamodb_table_name   = module.tripline.dynamodb_table_name
+    queue_url             = module.tripline.queue_url
+    dlq_url               = module.tripline.dlq_url
+    kms_key_arn           = module.tripline.kms_key_arn
+    log_group_name        = module.tripline.log_group_name
+    lambda_role_arn       = module.tripline.lambda_role_arn
+    queue_arn             = module.tripline.queue_arn
+    dlq_arn               = module.tripline.dlq_arn
+    trail_arn             = module.tripline.trail_arn
+    trail_bucket_arn      = module.tripline.trail_bucket_arn
+    dynamodb_table_arn    = module.tripline.dynamodb_table_arn
   }
 }

@@ -1,0 +1,119 @@
+import Foundation
+import Testing
+import TriplineTestSupport
+
+/// Plans (never applies) deploy/terraform/examples/moto-switches against moto_server for the switch combinations:
+/// organisation trail, an existing bucket in a log-archive account, forwarding off / global / every region, the
+/// fallback pattern, bring-your-own key and topic, reserved concurrency, another partition. One init, plans two at
+/// a time: about a minute in all.
+@Suite("Terraform switch combinations planned against moto", .serialized)
+struct TerraformSwitchPlanTests {
+    /// Resources in a `terraform show -json` plan, child modules included: address → planned values.
+    static func resources(_ plan: [String: Any]) -> [String: [String: Any]] {
+        var out: [String: [String: Any]] = [:]
+        func walk(_ module: [String: Any]) {
+            for r in module["resources"] as? [[String: Any]] ?? [] {
+                if let address = r["address"] as? String { out[address] = r["values"] as? [String: Any] ?? [:] }
+            }
+            for child in module["child_modules"] as? [[String: Any]] ?? [] { walk(child) }
+        }
+        walk(((plan["planned_values"] as? [String: Any])?["root_module"] as? [String: Any]) ?? [:])
+        return out
+    }
+
+    static func committedPatterns() throws -> (regular: [String], fallback: [String]) {
+        let file = try parseJSON(String(contentsOf: repositoryRoot.appendingPathComponent("deploy/eventbridge-patterns.json"), encoding: .utf8))
+        let patterns = (file as? [String: Any])?["patterns"] as? [[String: Any]] ?? []
+        let names = { (fallback: Bool) in patterns.filter { ($0["fallback"] as? Bool ?? false) == fallback }.compactMap { $0["name"] as? String } }
+        return (names(false), names(true))
+    }
+
+    @Test("organisation trail, log-archive bucket, forwarding, fallback, own key and topic, concurrency, partition", .timeLimit(.minutes(10)))
+    func switchCombinations() async throws {
+        let moto = try await MotoServer.shared()
+        var stack = try DeployedStack.prepare(on: moto)
+        defer { stack.removeWorkDir() }
+        stack = DeployedStack(
+            moto: moto, workDir: stack.workDir, rootDir: stack.rootDir.deletingLastPathComponent().appendingPathComponent("moto-switches"),
+            environment: stack.environment, environmentName: stack.environmentName)
+        try await stack.terraform(["init", "-input=false", "-no-color"])
+        let patterns = try Self.committedPatterns()
+        #expect(patterns.regular.count >= 2, "several patterns expected")
+
+        let planned = stack
+        @Sendable func plan(_ name: String, _ vars: [String]) async throws -> String {
+            let file = "\(name).tfplan"
+            try await planned.terraform(["plan", "-lock=false", "-input=false", "-no-color", "-out=\(file)"] + vars.flatMap { ["-var", $0] })
+            return try await planned.terraform(["show", "-json", file]).stdout
+        }
+        func resources(_ name: String, _ json: String) throws -> [String: [String: Any]] {
+            let show = try parseJSON(json) as? [String: Any] ?? [:]
+            var lint = PolicyLint()
+            lint.scan(show)
+            #expect(lint.findings.isEmpty, "\(name): over-broad IAM:\n\(lint.findings.map(\.description).sorted().joined(separator: "\n"))")
+            return Self.resources(show)
+        }
+
+        async let orgPlan = plan("org", ["is_organization_trail=true", "forwarding=global", "reserved_concurrent_executions=10"])
+        async let crossPlan = plan("cross", [
+            "cross_account_bucket=true", "forwarding=all", "eventbridge_fallback_pattern=true", "bring_your_own_key_and_topic=true",
+        ])
+        let org = try resources("org", try await orgPlan)
+        let cross = try resources("cross", try await crossPlan)
+
+        // Organisation trail in eu-west-1: ARNs from the provider's region, members' prefix admitted, log files
+        // (never digests) announced through EventBridge, global events forwarded from us-east-1.
+        let trail = try #require(org["module.tripline.aws_cloudtrail.this[0]"])
+        #expect(trail["is_organization_trail"] as? Bool == true)
+        let bucketPolicy = org["module.tripline.aws_s3_bucket_policy.trail[0]"]?["policy"] as? String ?? ""
+        #expect(bucketPolicy.contains("AWSLogs/o-exampleorg1/*") && bucketPolicy.contains(":cloudtrail:eu-west-1:"), "\(bucketPolicy)")
+        let orgRule = org["module.tripline.aws_cloudwatch_event_rule.org_log_files[0]"]?["event_pattern"] as? String ?? ""
+        #expect(orgRule.contains("AWSLogs/o-exampleorg1/*/CloudTrail/*.json.gz"), "\(orgRule)")
+        #expect(org["module.tripline.aws_s3_bucket_notification.trail[0]"]?["eventbridge"] as? Bool == true)
+        let ingestPolicy = org["module.tripline.aws_sqs_queue.ingest[0]"]?["policy"] as? String ?? ""
+        #expect(ingestPolicy.contains("events.amazonaws.com") && ingestPolicy.contains("arn:aws:sqs:eu-west-1:"), "\(ingestPolicy)")
+        // (The key and role policies name the role and table ARNs: unknown until apply, linted in the apply test.)
+        let forward = org.filter { $0.key.hasPrefix("module.forward_us_east_1[0].aws_cloudwatch_event_rule.forward") }
+        #expect(forward.count == 1 && (forward.first?.value["event_pattern"] as? String)?.contains("iam.amazonaws.com") == true, "\(forward.keys)")
+        let forwardTarget = org.first { $0.key.hasPrefix("module.forward_us_east_1[0].aws_cloudwatch_event_target.forward") }?.value
+        #expect(forwardTarget?["arn"] as? String == "arn:aws:events:eu-west-1:123456789012:event-bus/default")
+        #expect(org["module.tripline.aws_lambda_function.this"]?["reserved_concurrent_executions"] as? Int == 10)
+        let scaling = org["module.tripline.aws_lambda_event_source_mapping.ingest[0]"]?["scaling_config"] as? [[String: Any]]
+        #expect(scaling?.first?["maximum_concurrency"] as? Int == 10, "the mapping must not outrun reserved concurrency")
+        #expect(org["module.tripline.aws_iam_role.lambda"]?["path"] as? String == "/security/")
+        #expect(org["module.tripline.aws_iam_role_policy.trail_reader[\"incident-responders\"]"] != nil)
+        let home = Set(org.keys.filter { $0.hasPrefix("module.tripline.aws_cloudwatch_event_rule.cloudtrail[") })
+        #expect(home.count == patterns.regular.count, "one rule per pattern, no fallback with S3 ingestion: \(home.sorted())")
+        let asyncConfig = org["module.tripline.aws_lambda_function_event_invoke_config.this[0]"]
+        #expect(asyncConfig?["maximum_retry_attempts"] as? Int == 2)
+
+        // Existing bucket in a log-archive account: the queue admits that account, the notification is the
+        // submodule's (one prefix per account, so digests stay out), every region forwarded, own key and topic.
+        #expect(cross["module.tripline.aws_s3_bucket_notification.trail[0]"] == nil, "a bucket in another account cannot be configured from here")
+        let crossIngest = cross["module.tripline.aws_sqs_queue.ingest[0]"]?["policy"] as? String ?? ""
+        #expect(crossIngest.contains("210987654321") && crossIngest.contains("arn:aws:s3:::org-log-archive-cloudtrail"), "\(crossIngest)")
+        let archive = cross["module.log_archive[0].aws_s3_bucket_notification.tripline"]?["queue"] as? [[String: Any]] ?? []
+        #expect(Set(archive.compactMap { $0["filter_prefix"] as? String }) == [
+            "AWSLogs/o-exampleorg1/111111111111/CloudTrail/", "AWSLogs/o-exampleorg1/222222222222/CloudTrail/",
+        ])
+        #expect(cross.keys.filter { $0.hasPrefix("module.tripline.aws_cloudwatch_event_rule.cloudtrail[") }.count
+                == patterns.regular.count + patterns.fallback.count, "the fallback pattern was asked for")
+        #expect(cross.keys.filter { $0.hasPrefix("module.forward_us_east_1[0].aws_cloudwatch_event_rule.forward[") }.count
+                == patterns.regular.count + patterns.fallback.count)
+        #expect(!cross.keys.contains { $0.hasPrefix("module.tripline.aws_kms_key.") || $0.hasPrefix("module.tripline.aws_sns_topic.alerts") })
+        let env = ((cross["module.tripline.aws_lambda_function.this"]?["environment"] as? [[String: Any]])?.first?["variables"] as? [String: String]) ?? [:]
+        #expect(env["ALERT_SNS_ARN"] == "arn:aws:sns:eu-west-1:123456789012:secops-alerts")
+
+        // Another partition: every ARN follows the provider.
+        async let govPlan = plan("gov", ["home_region=us-gov-west-1"])
+        // Reserved concurrency 0 is refused with a reason.
+        async let zero = runCommand(
+            ["terraform", "plan", "-lock=false", "-input=false", "-no-color", "-var", "reserved_concurrent_executions=0"],
+            in: planned.rootDir, environment: planned.environment, timeout: 240)
+        let gov = try resources("gov", try await govPlan)
+        let arns = gov.values.flatMap { values in values.values.compactMap { $0 as? String }.filter { $0.contains("arn:aws") } }
+        #expect(!arns.isEmpty && arns.allSatisfy { !$0.contains("arn:aws:") }, "\(arns.filter { $0.contains("arn:aws:") }.prefix(3))")
+        let refused = try await zero
+        #expect(!refused.succeeded && refused.stderr.contains("must be -1 (unreserved)"), "\(refused.stderr)")
+    }
+}
