@@ -46,7 +46,7 @@ struct ConfigCLITests {
         let f = try files()
         let r = try CLI.run(["scan", "--config", f.config.path, "--rules", f.filter.path, f.root.path])
         #expect(r.status == 0, "stderr: \(r.stderr)")
-        #expect(r.stdout.contains("3 finding(s): 1 high, 2 low."), "\(r.stdout)")
+        #expect(r.stdout.contains("3 finding(s): 1 high, 2 low, in 2 alert(s)."), "\(r.stdout)")
         #expect(r.stdout.contains("account  123456789012 (production)"))
         #expect(r.stdout.contains("1 finding(s) suppressed (1 matching event(s)) by 1 tuning entry:"), "\(r.stdout)")
         #expect(r.stdout.contains("  1 finding(s), 1 event(s): filter 'Retired trails may go' (\(f.filter.path):1): Trails on the retirement list are deleted on purpose."))
@@ -106,7 +106,7 @@ struct ConfigCLITests {
 
         let live = try files(config: try String(contentsOf: f.config, encoding: .utf8).replacingOccurrences(of: "2025-04-01", with: "2999-01-01"))
         let t = try CLI.run(["scan", "--config", live.config.path, live.root.path])
-        #expect(t.stdout.contains("0 finding(s)."), "\(t.stdout)")
+        #expect(t.stdout.contains("0 finding(s), in 0 alert(s)."), "\(t.stdout)")
         // The benign call counts toward a threshold rule: a suppressed event, not a finding.
         #expect(t.stdout.contains("2 finding(s) suppressed (3 matching event(s)) by 1 tuning entry:"), "\(t.stdout)")
         #expect(t.stdout.contains("1 rule(s) disabled by the configuration."))
@@ -168,7 +168,7 @@ struct ConfigCLITests {
     func defaults() throws {
         let f = try files()
         let viaEnv = try CLI.run(["scan", f.root.path], environment: CLI.environment(["TRIPLINE_CONFIG": f.config.path]))
-        #expect(viaEnv.stdout.contains("4 finding(s): 2 high, 2 low."), "\(viaEnv.stdout)")
+        #expect(viaEnv.stdout.contains("4 finding(s): 2 high, 2 low, in 2 alert(s)."), "\(viaEnv.stdout)")
         #expect(viaEnv.stdout.contains("(production)"))
 
         let home = Fixtures.temporaryFolder()

@@ -74,7 +74,7 @@ struct ChatDeliveryTests {
             poster: poster(SleepRecorder()))
         try await pd.deliver(a)
         let requests = server.requests
-        #expect(requests.count == 2)
+        try #require(requests.count == 2, "\(requests.map(\.path))")
         #expect(requests.allSatisfy { $0.path == "/v2/enqueue" })
         #expect(try await schemaErrors(Schemas.pagerDuty, requests.map(\.body)) == "")
         let trigger = try JSONValue.parse(requests[0].body)
