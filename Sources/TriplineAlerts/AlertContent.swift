@@ -168,3 +168,24 @@ public enum CloudTrailConsole {
         s.utf8.count == 12 && s.utf8.allSatisfy { (0x30...0x39).contains($0) }
     }
 }
+
+extension AlertContent {
+    /// The event's facts as label and value, each value escaped for `medium` and cut to its own length: the same
+    /// lines in every chat card.
+    public func facts(escapedFor medium: TextEscaper.Medium) -> [(String, String)] {
+        func e(_ s: String, _ max: Int) -> String { TextEscaper.escape(s, for: medium, maxLength: max) }
+        var account = e(accountID, 64)
+        if let name = accountName, !name.isEmpty { account += " (\(e(name, 128)))" }
+        var facts: [(String, String)] = [
+            ("Actor", e(actor, 500) + (actorType.isEmpty ? "" : " (\(e(actorType, 64)))")),
+            ("Account", account),
+            ("Region", e(region, 64)),
+            ("Time", e(eventTime, 64) + (count > 1 ? " (\(count) events)" : "")),
+            ("Event", e(eventSource, 128) + " " + e(eventName, 128)),
+            ("Source IP", e(sourceIP, 128)),
+            ("User agent", e(userAgent, 500)),
+        ]
+        if let code = errorCode { facts.append(("Error", e(code, 200))) }
+        return facts
+    }
+}

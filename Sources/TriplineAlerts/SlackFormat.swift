@@ -67,18 +67,7 @@ public struct SlackFormat: AlertFormat {
             ]))
         blocks.append(Self.section("*\(e(a.top.title, 600))*"))
 
-        var account = e(a.accountID, 64)
-        if let name = a.accountName, !name.isEmpty { account += " (\(e(name, 128)))" }
-        var facts: [(String, String)] = [
-            ("Actor", e(a.actor, 500) + (a.actorType.isEmpty ? "" : " (\(e(a.actorType, 64)))")),
-            ("Account", account),
-            ("Region", e(a.region, 64)),
-            ("Time", e(a.eventTime, 64) + (a.count > 1 ? " (\(a.count) events)" : "")),
-            ("Event", e(a.eventSource, 128) + " " + e(a.eventName, 128)),
-            ("Source IP", e(a.sourceIP, 128)),
-            ("User agent", e(a.userAgent, 500)),
-        ]
-        if let code = a.errorCode { facts.append(("Error", e(code, 200))) }
+        let facts = a.facts(escapedFor: .slack)
         blocks.append(
             .object([
                 ("type", "section"),
