@@ -40,6 +40,7 @@ public enum TextEscaper {
             let v = scalar.value
             let dangerous = v < 0x20 || v == 0x7F || (0x80...0x9F).contains(v) || (0x202A...0x202E).contains(v)
                 || (0x2066...0x2069).contains(v) || v == 0x2028 || v == 0x2029 || v == 0xFEFF
+                || v == 0x200E || v == 0x200F || v == 0x061C  // bidi marks (LRM, RLM, ALM) reorder text too
             if dangerous {
                 // (In Teams a backslash can escape what follows: keep it inert too.)
                 out += (medium == .teams ? zeroWidthSpace : "") + "\\u{" + String(v, radix: 16) + "}"
@@ -149,7 +150,7 @@ public enum FindingText {
         func e(_ s: String) -> String { TextEscaper.escape(s, for: medium) }
         var lines: [String] = []
         lines.append("[\(f.severity.description.uppercased())] \(e(f.title))")
-        lines.append("  rule     \(f.ruleID)")
+        lines.append("  rule     \(e(f.ruleID))")
         var when = e(f.eventTime)
         if f.count > 1 { when += "  (\(f.count) events, last \(e(f.lastEventTime)))" }
         lines.append("  time     \(when)")
@@ -161,17 +162,20 @@ public enum FindingText {
         for (k, (key, value)) in f.request.enumerated() {
             lines.append((k == 0 ? "  request  " : "           ") + "\(e(key)) = \(e(value))")
         }
-        if !f.description.isEmpty { lines.append("  what     \(block(f.description))") }
-        if !f.action.isEmpty { lines.append("  action   \(block(f.action))") }
+        if !f.description.isEmpty { lines.append("  what     \(block(f.description, medium))") }
+        if !f.action.isEmpty { lines.append("  action   \(block(f.action, medium))") }
         var input = "  input    \(e(f.input.path))"
         if let line = f.input.line { input += ":\(line)" } else { input += " record \(f.input.record)" }
         lines.append(input)
         return lines.joined(separator: "\n")
     }
 
-    /// Rule text is trusted, but keep its line breaks inside the indented column.
-    static func block(_ text: String) -> String {
-        text.split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\n           ")
+    /// Rule text (a custom rule is as hostile as an event): escaped line by line, its line breaks kept inside the
+    /// indented column.
+    static func block(_ text: String, _ medium: TextEscaper.Medium = .plain) -> String {
+        text.split(separator: "\n", omittingEmptySubsequences: false)
+            .map { TextEscaper.escape(String($0), for: medium, maxLength: 4096) }
+            .joined(separator: "\n           ")
     }
 }
 
@@ -183,7 +187,7 @@ public enum AlertText {
         var lines = ["Alert \(alert.id): \(alert.severity.description.uppercased()) severity, "
             + (n == 1 ? "1 rule matched." : "\(n) rules matched one event.")]
         if n > 1 {
-            for f in alert.findings { lines.append("  [\(f.severity.description.uppercased())] \(e(f.title))  (\(f.ruleID))") }
+            for f in alert.findings { lines.append("  [\(f.severity.description.uppercased())] \(e(f.title))  (\(e(f.ruleID)))") }
         }
         lines.append("")
         lines.append(FindingText.render(alert.top, medium: medium))
@@ -191,10 +195,10 @@ public enum AlertText {
         for f in alert.findings.dropFirst() {
             lines.append("")
             lines.append("[\(f.severity.description.uppercased())] \(e(f.title))")
-            lines.append("  rule     \(f.ruleID)")
+            lines.append("  rule     \(e(f.ruleID))")
             if f.count > 1 { lines.append("  events   \(f.count), last \(e(f.lastEventTime))") }
-            if !f.description.isEmpty { lines.append("  what     \(FindingText.block(f.description))") }
-            if !f.action.isEmpty { lines.append("  action   \(FindingText.block(f.action))") }
+            if !f.description.isEmpty { lines.append("  what     \(FindingText.block(f.description, medium))") }
+            if !f.action.isEmpty { lines.append("  action   \(FindingText.block(f.action, medium))") }
         }
         return lines.joined(separator: "\n")
     }

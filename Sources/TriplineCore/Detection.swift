@@ -15,6 +15,8 @@ public final class Detection: @unchecked Sendable {  // immutable after init
         var groups: [[FieldMatcher]] = []
         var keywords: [BytePattern] = []
         var isKeywords = false
+        /// `'|all': [a, b]`: every keyword must be found (each in some string of the event), not any one.
+        var allKeywords = false
     }
 
     /// What `matches` reads, laid out once in buffers this object owns: the condition's nodes and children (the
@@ -82,6 +84,9 @@ public final class Detection: @unchecked Sendable {  // immutable after init
             switch selection {
             case .keywords(let values):
                 compiled.append(CompiledSelection(keywords: values.map { BytePattern($0.text, wrap: .contains) }, isKeywords: true))
+            case .allKeywords(let values):
+                compiled.append(CompiledSelection(keywords: values.map { BytePattern($0.text, wrap: .contains) }, isKeywords: true,
+                                                  allKeywords: true))
             case .fieldGroups(let groups):
                 var out: [[FieldMatcher]] = []
                 for group in groups {
@@ -128,6 +133,9 @@ public final class Detection: @unchecked Sendable {  // immutable after init
 
     private func matches(selection i: Int, _ view: JSONView, _ root: Int) -> Bool {
         if flat.keywordSelection[i] {
+            if selections[i].allKeywords {
+                return selections[i].keywords.allSatisfy { p in Keywords.anyString(in: view, from: root) { p.matches($0) } }
+            }
             return selections[i].keywords.withUnsafeBufferPointer { patterns in
                 Keywords.anyString(in: view, from: root) { s in patterns.contains { $0.matches(s) } }
             }
@@ -377,9 +385,10 @@ final class FieldMatcher: Sendable {
     private func evaluate(_ view: JSONView, _ root: Int) -> Bool {
         if let exists {
             var found = false
-            view.forEachValue(at: path, from: root) { v in
-                found = view.kind(v) != .null
-                return !found
+            // Present, whatever the value (null included), as the Sigma specification says.
+            view.forEachValue(at: path, from: root) { _ in
+                found = true
+                return false
             }
             return found == exists
         }
@@ -420,11 +429,35 @@ final class FieldMatcher: Sendable {
                 }
             }
         }
+        if kind == .object {
+            // String tests read the object's compact JSON text, built once for all of them.
+            return CompactJSON.withText(view, v) { text in
+                for k in ts.indices {
+                    if let answer = objectTextTest(text, ts[k]) {
+                        if answer { return true }
+                    } else if leaf(view, root, v, ts[k]) {
+                        return true
+                    }
+                }
+                return false
+            }
+        }
         for k in ts.indices {
             if case .null = ts[k] { continue }  // the value itself is not null (arrays of nulls do not count)
             if leaf(view, root, v, ts[k]) { return true }
         }
         return false
+    }
+
+    /// The tests an object answers from its compact JSON text (the text SIEMs index for an object-valued field):
+    /// value patterns and regexes. Nil for the tests that read the object itself (policy analysis, actor).
+    private func objectTextTest(_ text: UnsafeBufferPointer<UInt8>, _ test: ValueTest) -> Bool? {
+        switch test {
+        case .pattern(let p): return patterns[Int(p)].matches(text)
+        case .regex(let r): return regexes[Int(r)].matches(text)
+        case .number, .bool, .null, .cidr, .compare, .awsAddress: return false
+        case .fieldRef, .publicPolicy, .externalPrincipal, .actor: return nil
+        }
     }
 
     /// `field|cidr: [networks…]`: each value is parsed as an address once, then tested against every network.
@@ -502,6 +535,7 @@ final class FieldMatcher: Sendable {
         case .pattern(let p):
             switch kind {
             case .number, .true, .false: return patterns[Int(p)].matches(view.rawBytes(v))
+            case .object: return CompactJSON.withText(view, v) { patterns[Int(p)].matches($0) }
             default: return false
             }
         case .number(let n, _):
@@ -518,6 +552,7 @@ final class FieldMatcher: Sendable {
         case .regex(let r):
             switch kind {
             case .number, .true, .false: return regexes[Int(r)].matches(view.rawBytes(v))
+            case .object: return CompactJSON.withText(view, v) { regexes[Int(r)].matches($0) }
             default: return false
             }
         case .cidr(let network):
@@ -560,6 +595,71 @@ final class FieldMatcher: Sendable {
     /// A string field holding a boolean (`"true"`), compared case-insensitively like any Sigma value.
     static let trueText = BytePattern("true")
     static let falseText = BytePattern("false")
+}
+
+/// The compact JSON text of an object-valued field, as SIEMs index it and as Sigma string tests on such a field
+/// read it: no whitespace, members in the order written, strings unescaped and re-escaped minimally (`"`, `\\` and
+/// control characters; `/` and non-ASCII as they are), numbers as written. `{"Status":"Suspended"}`.
+public enum CompactJSON {
+    public static func withText<R>(_ view: JSONView, _ i: Int, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        write(view, i, &out)
+        return out.withUnsafeBufferPointer(body)
+    }
+
+    public static func text(_ view: JSONView, _ i: Int) -> String {
+        withText(view, i) { String(decoding: $0, as: UTF8.self) }
+    }
+
+    static func write(_ view: JSONView, _ i: Int, _ out: inout [UInt8]) {
+        switch view.kind(i) {
+        case .string:
+            out.append(UInt8(ascii: "\""))
+            view.withStringBytes(i) { s in
+                for b in s {
+                    switch b {
+                    case UInt8(ascii: "\""), UInt8(ascii: "\\"):
+                        out.append(UInt8(ascii: "\\"))
+                        out.append(b)
+                    case 0x0A: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+                    case 0x0D: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+                    case 0x09: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+                    case 0..<0x20:
+                        let hex = Array("0123456789abcdef".utf8)
+                        out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
+                                                hex[Int(b >> 4)], hex[Int(b & 15)]])
+                    default: out.append(b)
+                    }
+                }
+            }
+            out.append(UInt8(ascii: "\""))
+        case .number, .true, .false, .null:
+            out.append(contentsOf: view.rawBytes(i))
+        case .object:
+            out.append(UInt8(ascii: "{"))
+            var first = true
+            view.forEachMember(of: i) { k, v in
+                if !first { out.append(UInt8(ascii: ",")) }
+                first = false
+                write(view, k, &out)
+                out.append(UInt8(ascii: ":"))
+                write(view, v, &out)
+                return true
+            }
+            out.append(UInt8(ascii: "}"))
+        case .array:
+            out.append(UInt8(ascii: "["))
+            var first = true
+            view.forEachElement(of: i) { e in
+                if !first { out.append(UInt8(ascii: ",")) }
+                first = false
+                write(view, e, &out)
+                return true
+            }
+            out.append(UInt8(ascii: "]"))
+        }
+    }
 }
 
 /// Keyword search: any string value anywhere in the event (object keys are names, not values, and never match).

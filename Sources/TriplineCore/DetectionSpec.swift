@@ -17,6 +17,8 @@ public enum SelectionSpec: Sendable {
     case fieldGroups([[FieldSpec]])
     /// A list of plain values: any string in the event contains one of them.
     case keywords([SigmaValue])
+    /// The specification's `'|all': [a, b]` keyword form: every value is found (each in some string).
+    case allKeywords([SigmaValue])
 }
 
 /// One `field|mod1|mod2: values` entry.

@@ -20,6 +20,12 @@ public struct Engine: Sendable {
     private let failed: [Int32]
     private let byIdentityType: ByteTable
     private let global: [Int32]
+    /// Every rule filed under the eventName, eventSource and userIdentity.type tables, once each: what an event
+    /// whose field is not a string (an array, any element of which may match, or an object) meets. Rare and
+    /// bounded by the rule count; the detection itself then decides exactly.
+    private let anyName: [Int32]
+    private let anySource: [Int32]
+    private let anyIdentityType: [Int32]
     /// What keeps a match from becoming an alert (allow-lists, Sigma filters): checked on matches only, by whoever
     /// turns matches into findings (`EventProcessor`).
     public let suppression: Suppression
@@ -61,6 +67,9 @@ public struct Engine: Sendable {
         self.failed = failed
         byIdentityType = ByteTable(identityTypes)
         self.global = global
+        anyName = Array(Set(names.values.joined()).union(namePrefixes.map(\.rule))).sorted()
+        anySource = Array(Set(sources.values.joined())).sorted()
+        anyIdentityType = Array(Set(identityTypes.values.joined())).sorted()
         detections = active.map(\.detection)
     }
 
@@ -85,26 +94,41 @@ public struct Engine: Sendable {
                 for r in candidates where detections[Int(r)].matches(view, root: root) { onMatch(Int(r)) }
             }
             let nameNode = Engine.eventNameKey.withUnsafeBufferPointer { view.member(of: root, $0) }
-            if let n = nameNode, view.kind(n) == .string {
-                view.withStringBytes(n) { name in
-                    byName.withRules(for: name, run)
-                    for (rule, prefixes) in byNamePrefix
-                    where prefixes.contains(where: { $0.matches(name) }) && detections[Int(rule)].matches(view, root: root) {
-                        onMatch(Int(rule))
+            if let n = nameNode {
+                if view.kind(n) == .string {
+                    view.withStringBytes(n) { name in
+                        byName.withRules(for: name, run)
+                        for (rule, prefixes) in byNamePrefix
+                        where prefixes.contains(where: { $0.matches(name) }) && detections[Int(rule)].matches(view, root: root) {
+                            onMatch(Int(rule))
+                        }
                     }
+                } else {
+                    anyName.withUnsafeBufferPointer(run)
                 }
             }
             let sourceNode = Engine.eventSourceKey.withUnsafeBufferPointer { view.member(of: root, $0) }
-            if let s = sourceNode, view.kind(s) == .string {
-                view.withStringBytes(s) { bySource.withRules(for: $0, run) }
+            if let s = sourceNode {
+                if view.kind(s) == .string {
+                    view.withStringBytes(s) { bySource.withRules(for: $0, run) }
+                } else {
+                    anySource.withUnsafeBufferPointer(run)
+                }
             }
             if !failed.isEmpty, Engine.errorCodeKey.withUnsafeBufferPointer({ view.member(of: root, $0) }) != nil {
                 failed.withUnsafeBufferPointer(run)
             }
-            if let identity = Engine.userIdentityKey.withUnsafeBufferPointer({ view.member(of: root, $0) }),
-                let t = Engine.typeKey.withUnsafeBufferPointer({ view.member(of: identity, $0) }), view.kind(t) == .string
-            {
-                view.withStringBytes(t) { byIdentityType.withRules(for: $0, run) }
+            if let identity = Engine.userIdentityKey.withUnsafeBufferPointer({ view.member(of: root, $0) }) {
+                if let t = Engine.typeKey.withUnsafeBufferPointer({ view.member(of: identity, $0) }) {
+                    if view.kind(t) == .string {
+                        view.withStringBytes(t) { byIdentityType.withRules(for: $0, run) }
+                    } else {
+                        anyIdentityType.withUnsafeBufferPointer(run)
+                    }
+                } else if view.kind(identity) == .array {
+                    // `userIdentity` itself an array: `userIdentity.type` reaches each element's type.
+                    anyIdentityType.withUnsafeBufferPointer(run)
+                }
             }
             global.withUnsafeBufferPointer(run)
         }

@@ -82,7 +82,7 @@ public enum JSONValue: Sendable, Equatable, Hashable {
 
     public subscript(key: String) -> JSONValue? {
         guard case .object(let members) = self else { return nil }
-        return members.first { $0.0 == key }?.1
+        return members.last { $0.0 == key }?.1  // a repeated key: the last one wins, as in the tape view
     }
 
     /// Follows a dotted path without crossing arrays.

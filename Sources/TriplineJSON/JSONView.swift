@@ -36,7 +36,10 @@ public struct JSONView {
             let key = UnsafeBufferPointer(rebasing: bytes[Int(n.a)..<Int(n.b)])
             var s = JSONView.slot(key)
             while slots[s] >= 0 {
-                if keyEquals(Int(slots[s]), key) { return true }  // a repeated key: the first one stands, as in a scan
+                if keyEquals(Int(slots[s]), key) {  // a repeated key: the last one wins, as in a scan
+                    slots[s] = Int32(k)
+                    return true
+                }
                 s = (s &+ 1) & (JSONView.memberSlotCount - 1)
             }
             slots[s] = Int32(k)
@@ -96,7 +99,9 @@ public struct JSONView {
         }
     }
 
-    /// The value of member `key` of object `i`, compared byte for byte (keys are case-sensitive in JSON).
+    /// The value of member `key` of object `i`, compared byte for byte (keys are case-sensitive in JSON). A key
+    /// written twice: the last one wins, as in most JSON readers (JavaScript, Python, Go), so a detection sees the
+    /// value every other tool reading the same record sees.
     @inlinable public func member(of i: Int, _ key: UnsafeBufferPointer<UInt8>) -> Int? {
         if i == indexedObject, let slots = memberSlots {
             var s = JSONView.slot(key)
@@ -110,11 +115,12 @@ public struct JSONView {
         guard nodes[i].kind == .object else { return nil }
         var k = i + 1
         let end = Int(nodes[i].b)
+        var found: Int?
         while k < end {
-            if keyEquals(k, key) { return k + 1 }
+            if keyEquals(k, key) { found = k + 1 }
             k = after(k + 1)
         }
-        return nil
+        return found
     }
 
     public func member(of i: Int, _ key: String) -> Int? {

@@ -421,6 +421,9 @@ struct Context {
     mutating func parseSelection(_ node: RuleNode, name: String) -> SelectionSpec? {
         switch node {
         case .mapping(let map, _):
+            if !map.isEmpty, map.allSatisfy({ $0.key.scalarText?.hasPrefix("|") == true }) {
+                return keywordMapping(map, name: name)
+            }
             guard let fields = fieldSpecs(map) else { return nil }
             return .fieldGroups([fields])
         case .sequence(let items, _):
@@ -442,10 +445,39 @@ struct Context {
         }
     }
 
+    /// The specification's keyword form with modifiers and no field name: `'|all': [a, b]` (every keyword is
+    /// found) or `'|contains': [a, b]` (any, as a plain keyword list).
+    mutating func keywordMapping(_ map: [(key: RuleNode, value: RuleNode)], name: String) -> SelectionSpec? {
+        guard map.count == 1, let key = map[0].key.scalarText else {
+            error(map.first?.key, "selection '\(name)': a keyword mapping takes one key ('|all')")
+            return nil
+        }
+        let modifiers = key.split(separator: "|").map { $0.lowercased() }
+        if let bad = modifiers.first(where: { $0 != "all" && $0 != "contains" }) {
+            error(map[0].key, "selection '\(name)': keywords take only the 'all' modifier, not '\(bad)'")
+            return nil
+        }
+        var values: [SigmaValue] = []
+        switch map[0].value {
+        case .scalar: values = sigmaValue(map[0].value).map { [$0] } ?? []
+        case .sequence(let items, _):
+            for item in items {
+                if let v = sigmaValue(item) { values.append(v) } else { error(item, "keywords must be scalars") }
+            }
+        case .mapping:
+            error(map[0].value, "keywords must be scalars")
+        }
+        guard !values.isEmpty else {
+            error(map[0].key, "selection '\(name)' has no keywords")
+            return nil
+        }
+        return modifiers.contains("all") ? .allKeywords(values) : .keywords(values)
+    }
+
     mutating func fieldSpecs(_ map: [(key: RuleNode, value: RuleNode)]) -> [FieldSpec]? {
         guard let members = members(of: map) else { return nil }
         var out: [FieldSpec] = []
-        for (key, value, _) in members {
+        for (key, value, keyNode) in members {
             var values: [SigmaValue] = []
             switch value {
             case .scalar: values = sigmaValue(value).map { [$0] } ?? []
@@ -462,6 +494,7 @@ struct Context {
                 guard let expanded = expand(spec, at: value) else { continue }
                 spec = expanded
             }
+            if let problem = CloudTrailShapes.problem(spec) { warning(keyNode, problem) }
             out.append(spec)
         }
         return out

@@ -11,16 +11,43 @@ struct Rules: AsyncParsableCommand {
     )
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List rules: id, severity, title.")
+        static let configuration = CommandConfiguration(
+            abstract: "List rules: id, severity, title.",
+            discussion: """
+                --format jsonl prints one JSON object per rule and nothing else: id, title, severity, enabled, tags, \
+                description, action, source (file:line), dedup (fields), dedup_window (seconds), threshold (bool), \
+                related [{id, type}].
+                """)
+        enum Format: String, ExpressibleByArgument, CaseIterable { case text, jsonl }
+
         @OptionGroup var rules: RuleOptions
         @Flag(help: "Include disabled rules.") var all = false
+        @Option(help: "Output format: text or jsonl (one JSON object per rule).") var format: Format = .text
+
+        static func json(_ r: Rule) -> JSONValue {
+            .object([
+                ("id", .string(r.id)), ("title", .string(r.title)), ("severity", .string(r.severity.description)),
+                ("enabled", .bool(r.enabled)), ("tags", .array(r.tags.map(JSONValue.string))),
+                ("description", .string(r.description)), ("action", .string(r.action)), ("source", .string(r.source)),
+                ("dedup", .array(r.dedupFields.map { .string($0.description) })),
+                ("dedup_window", .number(String(r.dedupWindow))), ("threshold", .bool(r.threshold != nil)),
+                ("related", .array(r.related.map { .object([("id", .string($0.id)), ("type", .string($0.type))]) })),
+            ])
+        }
 
         func run() async throws {
             let (loaded, errors) = rules.load(tests: false)
             var out = Output()
-            for r in loaded.rules.sorted(by: { ($0.severity, $1.id) > ($1.severity, $0.id) }) where all || r.enabled {
+            let listed = loaded.rules.sorted(by: { ($0.severity, $1.id) > ($1.severity, $0.id) }).filter { all || $0.enabled }
+            if format == .jsonl {
+                for r in listed { out.line(List.json(r).serialized()) }
+                out.flush()
+                if errors { throw ExitCode(ExitStatus.usageOrRules) }
+                return
+            }
+            for r in listed {
                 let state = r.enabled ? "" : "  (disabled)"
-                out.line("\(r.id.padding(60))  \(r.severity.description.padding(8))  \(r.title)\(state)")
+                out.line("\(terminalSafe(r.id).padding(60))  \(r.severity.description.padding(8))  \(terminalSafe(r.title))\(state)")
             }
             let engine = Engine(rules: loaded.rules)
             let index = engine.indexSummary
@@ -61,11 +88,11 @@ struct Rules: AsyncParsableCommand {
             var out = Output()
             for o in outcomes where verbose || !o.passed {
                 let verdict = o.passed ? "ok  " : "FAIL"
-                out.line("\(verdict) \(o.ruleID): \(o.test) (expected \(o.expected ? "match" : "no match"), got \(o.actual ? "match" : "no match")) \(o.source):\(o.line)")
+                out.line(terminalSafe("\(verdict) \(o.ruleID): \(o.test) (expected \(o.expected ? "match" : "no match"), got \(o.actual ? "match" : "no match")) \(o.source):\(o.line)"))
             }
             let failed = outcomes.filter { !$0.passed }.count
             let lacking = loaded.rules.filter { r in !(r.tests.contains { $0.expect } && r.tests.contains { !$0.expect }) }
-            for r in lacking { out.line("warn \(r.id): needs at least one positive and one negative test (\(r.source))") }
+            for r in lacking { out.line(terminalSafe("warn \(r.id): needs at least one positive and one negative test (\(r.source))")) }
             out.line("\(loaded.rules.count) rules, \(outcomes.count) tests: \(outcomes.count - failed) passed, \(failed) failed")
             out.flush()
             if errors || failed > 0 { throw ExitCode(ExitStatus.usageOrRules) }
@@ -89,7 +116,7 @@ struct Rules: AsyncParsableCommand {
                 }
             }
             var out = Output()
-            for d in diagnostics { out.line(d.description) }
+            for d in diagnostics { out.line(terminalSafe(d.description)) }
             let errors = diagnostics.filter { $0.level == .error }.count
             out.line("\(loaded.rules.count) rules loaded; \(errors) error(s), \(diagnostics.count - errors) warning(s)")
             out.flush()

@@ -13,6 +13,10 @@ struct Scan: AsyncParsableCommand {
         discussion: """
             Reads CloudTrail log files (.json or .json.gz, multi-member gzip too), JSON Lines, JSON arrays of \
             events, single events, EventBridge envelopes and LookupEvents responses. Digest files are skipped.
+
+            Exit status: 0 every input was read; 1 some input could not be read (each problem on stderr); 2 usage \
+            or rule errors; 3 a finding at or above --fail-on; 4 a finding at or above --fail-on and some input \
+            could not be read.
             """
     )
 
@@ -35,8 +39,8 @@ struct Scan: AsyncParsableCommand {
     var only: [String] = []
 
     @Option(name: .customLong("fail-on"), help: ArgumentHelp(
-        "Exit 3 if a finding at or above this severity exists (judged on every finding, whatever --min-severity "
-            + "shows): info, low, medium, high or critical.",
+        "Exit 3 if a finding at or above this severity exists, 4 if some input could not be read too (judged on "
+            + "every finding, whatever --min-severity shows): info, low, medium, high or critical.",
         valueName: "severity"))
     var failOn: Severity?
 
@@ -155,11 +159,15 @@ struct Scan: AsyncParsableCommand {
         }
 
         if ruleErrors { throw ExitCode(ExitStatus.usageOrRules) }
-        // --fail-on sees every finding (--min-severity only trims what is shown).
-        if let failOn, allAlerts.contains(where: { $0.severity >= failOn }) {
-            throw ExitCode(ExitStatus.findingsAtThreshold)
+        // --fail-on sees every finding (--min-severity only trims what is shown); unreadable input is never hidden
+        // by it: both at once is a status of its own.
+        let atThreshold = failOn.map { f in allAlerts.contains { $0.severity >= f } } ?? false
+        switch (atThreshold, !result.problems.isEmpty) {
+        case (true, true): throw ExitCode(ExitStatus.findingsAndInputErrors)
+        case (true, false): throw ExitCode(ExitStatus.findingsAtThreshold)
+        case (false, true): throw ExitCode(ExitStatus.inputErrors)
+        case (false, false): break
         }
-        if !result.problems.isEmpty { throw ExitCode(ExitStatus.inputErrors) }
     }
 
     static func bySeverity(_ alerts: [Finding]) -> [(Severity, Int)] {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TriplineAlerts
 
 /// Exit statuses (documented in the README and `tripline --help`).
 enum ExitStatus {
@@ -8,8 +9,10 @@ enum ExitStatus {
     static let inputErrors: Int32 = 1
     /// Usage error, or a rule file with errors.
     static let usageOrRules: Int32 = 2
-    /// `--fail-on`: a finding at or above that severity exists.
+    /// `--fail-on`: a finding at or above that severity exists (and every input was read).
     static let findingsAtThreshold: Int32 = 3
+    /// `--fail-on` found a finding at or above that severity, and some input could not be read: both signals.
+    static let findingsAndInputErrors: Int32 = 4
 }
 
 @main
@@ -19,7 +22,8 @@ struct Tripline: AsyncParsableCommand {
         abstract: "Security monitoring and alerting for AWS CloudTrail.",
         discussion: """
             Exit status: 0 every input was read; 1 some input could not be read; 2 usage or rule errors; \
-            3 with --fail-on, a finding at or above that severity.
+            3 with --fail-on, a finding at or above that severity; 4 both 3 and 1 (a finding at or above --fail-on \
+            and some input could not be read).
             """,
         subcommands: [Scan.self, Watch.self, Replay.self, Findings.self, Rules.self, Config.self, EventBridgePattern.self, IPRanges.self]
     )
@@ -37,7 +41,7 @@ struct Tripline: AsyncParsableCommand {
         } catch {
             let code = exitCode(for: error)
             if code == ExitCode.success || code.rawValue == ExitStatus.inputErrors || code.rawValue == ExitStatus.findingsAtThreshold
-                || code.rawValue == ExitStatus.usageOrRules
+                || code.rawValue == ExitStatus.usageOrRules || code.rawValue == ExitStatus.findingsAndInputErrors
             {
                 // Not a bare ExitCode: a help/version request (code 0) or an error ArgumentParser prints itself.
                 if !(error is ExitCode) { exit(withError: error) }
@@ -50,8 +54,15 @@ struct Tripline: AsyncParsableCommand {
     }
 }
 
+/// One message on stderr. File names, rule text and event text reach it: control characters (ESC, CR, newline,
+/// NUL) and bidi overrides are shown as `\u{…}`, so no input can rewrite the terminal or forge a line.
 func printError(_ text: String) {
-    FileHandle.standardError.write(Data((text + "\n").utf8))
+    FileHandle.standardError.write(Data((terminalSafe(text) + "\n").utf8))
+}
+
+/// Text from inputs and rule files, made safe for a terminal (no length limit).
+func terminalSafe(_ text: String) -> String {
+    TextEscaper.escape(text, for: .plain, maxLength: Int.max)
 }
 
 /// Buffered stdout: findings can be many; one write per chunk, not per line.

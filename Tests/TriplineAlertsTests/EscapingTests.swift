@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TriplineAlerts
+import TriplineCore
 import TriplineTestSupport
 
 @Suite("Escaping per medium")
@@ -50,5 +51,23 @@ struct EscapingTests {
     func plain() {
         #expect(TextEscaper.escape("a<b>*c* http://x") == "a<b>*c* http://x")
         #expect(TextEscaper.escape("a\nb\u{1B}[0m\u{202E}") == "a\\u{a}b\\u{1b}[0m\\u{202e}")
+        // Bidi marks reorder what follows them too (issue 16: U+200F passed unescaped); NUL is a control.
+        #expect(TextEscaper.escape("x\u{200F}y\u{200E}z\u{61C}\u{0}") == "x\\u{200f}y\\u{200e}z\\u{61c}\\u{0}")
+    }
+
+    @Test("Text output escapes rule text as well as event text: a custom rule is hostile input too")
+    func ruleTextInTextOutput() {
+        var f = finding("tripline.cloudtrail.logging-stopped")
+        f.ruleID = "custom.evil\u{1B}[2J"
+        f.description = "one\n\u{1B}[31mtwo\u{0}"
+        f.action = "act \u{202E}now\u{200F}"
+        let alert = Alert.group([f, f], isThreshold: { _ in false })[0]
+        for text in [FindingText.render(f), AlertText.render(alert)] {
+            #expect(!text.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0 || $0.value == 0x202E || $0.value == 0x200F },
+                    "\(text)")
+            #expect(text.contains("custom.evil\\u{1b}[2J"))
+            #expect(text.contains("one\n           \\u{1b}[31mtwo\\u{0}"))  // line breaks kept in the column
+            #expect(text.contains("act \\u{202e}now\\u{200f}"))
+        }
     }
 }

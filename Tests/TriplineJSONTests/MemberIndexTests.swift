@@ -37,9 +37,20 @@ struct MemberIndexTests {
         try agree(json, probes, indexed: true)
     }
 
-    @Test("a repeated key: the first stands, as in a scan")
+    @Test("a repeated key: the last one wins, indexed or scanned")
     func repeatedKey() throws {
-        try agree(#"{"eventName":"A","x":1,"eventName":"B"}"#, ["eventName", "x"], indexed: true)
+        let json = #"{"eventName":"A","x":1,"eventName":"B","eventName":"C"}"#
+        try agree(json, ["eventName", "x"], indexed: true)
+        let document = try JSONDocument(parsing: Array(json.utf8))
+        var slots = [Int32](repeating: 0, count: JSONView.memberSlotCount)
+        document.withView { view in
+            #expect(view.member(of: JSONView.root, "eventName").flatMap(view.string) == "C")
+            slots.withUnsafeMutableBufferPointer { slots in
+                let indexed = view.indexingMembers(of: JSONView.root, slots: slots)
+                #expect(indexed.memberSlots != nil)
+                #expect(indexed.member(of: JSONView.root, "eventName").flatMap(view.string) == "C")
+            }
+        }
     }
 
     @Test("objects with escaped keys or too many keys are left to the scan")

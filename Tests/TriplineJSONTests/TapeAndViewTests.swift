@@ -186,7 +186,7 @@ struct TapeAndViewTests {
             #expect(view.member(of: 0, "longer-than-eight-bytes").flatMap(view.scalarText) == "2")
             #expect(view.member(of: 0, "longer-than-eight-bytez").flatMap(view.scalarText) == "3")
             #expect(view.member(of: 0, "longer-than-eight-byte") == nil)
-            #expect(view.member(of: 0, "a").flatMap(view.scalarText) == "4")  // first wins
+            #expect(view.member(of: 0, "a").flatMap(view.scalarText) == "5")  // the last one wins
         }
         withDoc(#"{"\u00e9t\u00e9":1,"\"q\"":2,"a\/b":3,"😀":4,"\ud83d\ude00x":5}"#) { view in
             #expect(view.member(of: 0, "été").flatMap(view.scalarText) == "1")
@@ -389,5 +389,23 @@ struct ParseValueTests {
         let good = Array("{}".utf8)
         try good.withUnsafeBufferPointer { (p) throws(JSONError) in try parser.parseDocument(p) }
         #expect(parser.nodes == [JSONNode(kind: .object, flags: 0, a: 0, b: 1)])
+    }
+}
+
+@Suite("Duplicate keys")
+struct DuplicateKeyTests {
+    @Test("the last one wins everywhere: members, nested paths, JSONValue, escaped spellings of one key")
+    func lastWins() throws {
+        withDoc(#"{"k":1,"o":{"t":"first","t":"second"},"k":2,"k":3}"#) { view in
+            #expect(view.member(of: 0, "k").flatMap(view.scalarText) == "3")
+            #expect(view.first(JSONPath("o.t")).flatMap(view.string) == "second")
+        }
+        // The same key written plainly and escaped is one key.
+        withDoc(#"{"eventName":"A","event\u004eame":"B"}"#) { view in
+            #expect(view.member(of: 0, "eventName").flatMap(view.string) == "B")
+        }
+        let value = try JSONDocument(parsing: Array(#"{"a":"x","b":1,"a":"y"}"#.utf8)).withView { JSONValue($0, 0) }
+        #expect(value["a"] == .string("y"))
+        #expect(value[path: "b"] == .number("1"))
     }
 }
