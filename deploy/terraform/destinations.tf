@@ -125,10 +125,11 @@ locals {
     },
   )
   # With other destinations, the topic is one of them (it is the default only while there are none).
-  destinations = length(local.extra_destinations) == 0 ? {} : merge(local.extra_destinations, {
-    SNS = { name = "sns", type = "sns", topic_arn = local.sns_topic_arn }
-  })
-  destination_environment = { for k, v in local.destinations : "TRIPLINE_DESTINATION_${k}" => jsonencode(v) }
+  # TRIPLINE_DESTINATION_<NAME> => one destination as JSON.
+  destination_environment = {
+    for k, v in merge(local.extra_destinations, { SNS = { name = "sns", type = "sns", topic_arn = local.sns_topic_arn } }) :
+    "TRIPLINE_DESTINATION_${k}" => jsonencode(v) if length(local.extra_destinations) > 0
+  }
 }
 
 check "destination_settings" {
