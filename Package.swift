@@ -56,6 +56,7 @@ let package = Package(
             name: "TriplineService",
             dependencies: [
                 "TriplineCore", "TriplineJSON", "TriplineRules", "TriplineIO", "TriplineAlerts", "TriplineAWS", "TriplineConfig",
+                "TriplineDestinations",
             ]
         ),
         // Alert destinations: the formats of TriplineAlerts carried over HTTP (Slack, Teams, PagerDuty, signed
@@ -81,7 +82,7 @@ let package = Package(
             name: "tripline",
             dependencies: [
                 "TriplineCore", "TriplineJSON", "TriplineRules", "TriplineIO", "TriplineAlerts",
-                "TriplineService", "TriplineSQLite", "TriplineAWS", "TriplineConfig",
+                "TriplineService", "TriplineSQLite", "TriplineAWS", "TriplineConfig", "TriplineDestinations",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -123,7 +124,7 @@ let package = Package(
         .testTarget(name: "TriplineAWSTests", dependencies: ["TriplineAWS", "SigV4", "TriplineTestSupport"]),
         .testTarget(
             name: "TriplineServiceTests",
-            dependencies: ["TriplineService", "TriplineAWS", "TriplineCore", "TriplineRules", "TriplineSQLite", "TriplineLambda", "TriplineTestSupport", "CZlib", "TriplineConfig"]
+            dependencies: ["TriplineService", "TriplineAWS", "TriplineCore", "TriplineRules", "TriplineSQLite", "TriplineLambda", "TriplineTestSupport", "CZlib", "TriplineConfig", "TriplineDestinations", "TriplineAlerts"]
         ),
         .testTarget(
             name: "DeployTests",

@@ -63,6 +63,8 @@ public enum DynamoValue: Sendable, Equatable, Hashable, ExpressibleByStringLiter
 public typealias DynamoItem = [String: DynamoValue]
 
 func itemJSON(_ item: DynamoItem) -> AWSJSON { .object(item.mapValues(\.json)) }
+/// `item(from:)` where a parameter named `item` hides it.
+private func decodedItem(_ json: AWSJSON?) throws -> DynamoItem? { try item(from: json) }
 func item(from json: AWSJSON?) throws -> DynamoItem? {
     try json?.object.map { try $0.mapValues(DynamoValue.init(json:)) }
 }
@@ -172,14 +174,19 @@ public struct DynamoDBClient: Sendable {
         try await client.json(.dynamoDB, operation, .object(body))
     }
 
-    /// Writes an item, optionally only if `condition` holds (`attribute_not_exists(pk)` for insert-once).
+    /// Writes an item, optionally only if `condition` holds (`attribute_not_exists(pk)` for insert-once). With
+    /// `returnOld`, answers the item it replaced (`ReturnValues = ALL_OLD`; nil when there was none).
+    @discardableResult
     public func putItem(
-        table: String, item: DynamoItem, condition: String? = nil, expressionValues: DynamoExpressionValues = .init()
-    ) async throws {
+        table: String, item: DynamoItem, condition: String? = nil, expressionValues: DynamoExpressionValues = .init(),
+        returnOld: Bool = false
+    ) async throws -> DynamoItem? {
         var body: [String: AWSJSON] = ["TableName": .string(table), "Item": itemJSON(item)]
         if let condition { body["ConditionExpression"] = .string(condition) }
+        if returnOld { body["ReturnValues"] = "ALL_OLD" }
         expressionValues.apply(to: &body)
-        _ = try await call("PutItem", body)
+        let response = try await call("PutItem", body)
+        return returnOld ? try decodedItem(response["Attributes"]) : nil
     }
 
     /// Reads an item by its full key; `nil` when absent.

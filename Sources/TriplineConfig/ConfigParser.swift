@@ -103,6 +103,7 @@ struct ConfigReader {
             case "accounts": config.accounts = readAccounts(value)
             case "lists": break
             case "tuning": config.tuning = readTuning(value, lists: config.lists)
+            case "destinations": config.destinations = readDestinations(value)
             default:
                 if Configuration.reservedSections.contains(key) {
                     warning(keyNode, "section '\(key)' is reserved for a later version of Tripline and is not read by this one")

@@ -14,7 +14,9 @@ import TriplineRules
 ///       allow:  [{rules: [tag:persistence], principals: ["%ci_roles%"], reason: …}]
 ///       filters: [Sigma filter documents, with a reason]
 ///
-/// Sections the file will carry later (alert destinations and routing) are reserved names: accepted and reported
+///     destinations: [{name: chat, type: slack, webhook_url: "ssm:/tripline/slack", route: {min_severity: high}}]
+///
+/// Sections the file will carry later are reserved names: accepted and reported
 /// as not yet supported, so a file written for a newer Tripline is not half-read in silence. Any other top-level
 /// name is an error.
 public struct Configuration: Sendable {
@@ -24,12 +26,14 @@ public struct Configuration: Sendable {
     public var accounts: [String: String] = [:]
     public var lists: NamedLists = [:]
     public var tuning = Tuning()
+    /// Where alerts go, each with its route (see ``DestinationConfig``). Empty: the default (SNS, stdout).
+    public var destinations: [DestinationConfig] = []
 
     public init(path: String) { self.path = path }
 
-    public static let sections: Set<String> = ["version", "accounts", "lists", "tuning"]
-    /// Names kept for sections to come; see the type's documentation.
-    public static let reservedSections: Set<String> = ["destinations", "routes", "routing", "enrichment"]
+    public static let sections: Set<String> = ["version", "accounts", "lists", "tuning", "destinations"]
+    /// Names kept for sections to come; see the type's documentation. Routes are written per destination.
+    public static let reservedSections: Set<String> = ["routes", "routing", "enrichment"]
 }
 
 /// The `tuning` section.

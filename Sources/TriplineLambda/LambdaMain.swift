@@ -28,7 +28,10 @@ public enum LambdaMain {
             let configuration = try await TriplineHandler.loadConfiguration(environment: env, log: log)
             let rules = try TriplineHandler.loadRules(extraPath: config.rulesPath, lists: configuration?.lists)
             rulesLoaded = ContinuousClock.now
-            handler = try TriplineHandler.live(environment: env, config: config, rules: rules, configuration: configuration, log: log)
+            // Destinations with their secrets, read once here (a secret that cannot be read fails the cold start).
+            let router = try await TriplineHandler.destinations(environment: env, configuration: configuration)
+            handler = try TriplineHandler.live(
+                environment: env, config: config, rules: rules, configuration: configuration, router: router, log: log)
         } catch {
             log.error("initialisation failed", [("error", .string("\(error)"))])
             try? await client.initFailed(RuntimeError(type: "InitError", message: "\(error)"))
@@ -48,8 +51,10 @@ public enum LambdaMain {
             ("tuning_entries", .number(handler.engine.suppression.suppressors.count)),
             ("min_severity", .string(handler.config.minimumSeverity.description)),
             ("store", .string(handler.config.table == nil ? "memory" : "dynamodb")),
-            ("sink", .string(handler.config.topicArn == nil ? "log" : "sns")),
+            ("sink", .string(handler.pipeline.router != nil ? "destinations" : handler.config.topicArn == nil ? "log" : "sns")),
         ]
+        // Names only: never a URL, key or secret reference's value.
+        if let router = handler.pipeline.router { fields.append(("destinations", .array(router.names.map { .string($0) }))) }
         // From exec, including the dynamic loader and Swift runtime start-up (10 ms resolution).
         if let sinceExec = ProcessUptime.seconds() { fields.append(("since_exec_ms", .number(String(Int(sinceExec * 1000))))) }
         log.info("ready", fields)

@@ -67,6 +67,11 @@ public final class SQLiteDatabase: Sendable {
                 );
                 """)
         }
+        migrator.registerMigration("v2: destinations each finding's alert was delivered to") { db in
+            // Destination names, one per line (names are letters, digits, '-' and '_'); kept when a retry takes an
+            // abandoned claim over, emptied when a new window opens.
+            try db.execute(sql: "ALTER TABLE finding ADD COLUMN delivered TEXT NOT NULL DEFAULT ''")
+        }
         return migrator
     }
 

@@ -24,8 +24,8 @@ public struct SQLiteFindingStore: FindingStore {
                     sql: "INSERT OR IGNORE INTO finding_event (rule_id, event_id, key) VALUES (?, ?, ?)",
                     arguments: [finding.ruleID, finding.eventID, finding.key])
             }
-            guard let row = try Row.fetchOne(db, sql: "SELECT state, lease_until, window_end FROM finding WHERE key = ?", arguments: [finding.key]) else {
-                try insertOrReplace(db, finding, count: finding.count, owner: owner, expiresAt: expiresAt, now: now)
+            guard let row = try Row.fetchOne(db, sql: "SELECT state, lease_until, window_end, delivered FROM finding WHERE key = ?", arguments: [finding.key]) else {
+                try insertOrReplace(db, finding, count: finding.count, owner: owner, expiresAt: expiresAt, now: now, delivered: "")
                 try rememberEvent()
                 return .claimed
             }
@@ -39,7 +39,9 @@ public struct SQLiteFindingStore: FindingStore {
             let abandoned = state == .pending && heldUntil < now
 
             if windowEnded || abandoned {
-                try insertOrReplace(db, finding, count: finding.count, owner: owner, expiresAt: expiresAt, now: now)
+                // Taking over an unfinished alert keeps what its destinations already have; a new window starts afresh.
+                let delivered: String = windowEnded ? "" : row["delivered"]
+                try insertOrReplace(db, finding, count: finding.count, owner: owner, expiresAt: expiresAt, now: now, delivered: delivered)
                 try rememberEvent()
                 return .claimed
             }
@@ -62,6 +64,28 @@ public struct SQLiteFindingStore: FindingStore {
         // Still pending, but with an expired claim: the next claim (the retry) takes it and alerts.
         try await setState(keys, owner: owner, sql: "UPDATE finding SET owner = NULL, lease_until = 0 WHERE key = ? AND owner = ? AND state = 'pending'")
     }
+
+    public func deliveredDestinations(_ key: String) async throws -> Set<String> {
+        try await database.read { db in
+            let text = try String.fetchOne(db, sql: "SELECT delivered FROM finding WHERE key = ?", arguments: [key]) ?? ""
+            return Self.names(text)
+        }
+    }
+
+    public func markDelivered(_ keys: [String], destinations: Set<String>, owner: String) async throws {
+        guard !keys.isEmpty, !destinations.isEmpty else { return }
+        try await database.immediate { db in
+            for key in keys {
+                guard let text = try String.fetchOne(
+                    db, sql: "SELECT delivered FROM finding WHERE key = ? AND owner = ? AND state = 'pending'", arguments: [key, owner])
+                else { continue }
+                let merged = Self.names(text).union(destinations).sorted().joined(separator: "\n")
+                try db.execute(sql: "UPDATE finding SET delivered = ? WHERE key = ?", arguments: [merged, key])
+            }
+        }
+    }
+
+    static func names(_ text: String) -> Set<String> { Set(text.split(separator: "\n").map(String.init)) }
 
     public func list(since: Int?, limit: Int, minimumSeverity: Severity) async throws -> [StoredFinding] {
         try await database.read { db in
@@ -91,19 +115,21 @@ public struct SQLiteFindingStore: FindingStore {
         }
     }
 
-    private func insertOrReplace(_ db: Database, _ f: StoredFinding, count: Int, owner: String, expiresAt: Int, now: Int) throws {
+    private func insertOrReplace(
+        _ db: Database, _ f: StoredFinding, count: Int, owner: String, expiresAt: Int, now: Int, delivered: String
+    ) throws {
         // A finding below the alert threshold is recorded for audit only; everything else waits for its alert.
         let state: AlertState = f.state == .recorded ? .recorded : .pending
         try db.execute(
             sql: """
                 INSERT OR REPLACE INTO finding (key, rule_id, severity, title, event_id, event_time, window_end,
-                    account_id, region, actor, count, state, owner, lease_until, json, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    account_id, region, actor, count, state, owner, lease_until, json, updated_at, delivered)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
                 f.key, f.ruleID, f.severity.rawValue, f.title, f.eventID, f.eventTime, f.windowEnd, f.accountID,
                 f.region, f.actor, count, state.rawValue, state == .pending ? owner : nil,
-                state == .pending ? expiresAt : 0, f.json.serialized(), now,
+                state == .pending ? expiresAt : 0, f.json.serialized(), now, delivered,
             ])
     }
 

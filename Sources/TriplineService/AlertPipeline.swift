@@ -22,10 +22,24 @@ public struct AlertOutcome: Sendable {
     public var failedInputs: Set<String> = []
     /// Why, for logs (one line per failure; no event text beyond ids).
     public var errors: [String] = []
+    /// Per alert, with configured destinations: where it went in this run.
+    public var deliveries: [AlertDelivery] = []
 
     public init() {}
 
     public var succeeded: Bool { failedInputs.isEmpty && errors.isEmpty }
+}
+
+/// Where one alert went in one run (configured destinations).
+public struct AlertDelivery: Sendable, Equatable {
+    public var alertID: String
+    public var findingKeys: [String]
+    /// Delivered in this run.
+    public var delivered: [String] = []
+    /// Already had it from an earlier run (not sent again).
+    public var skipped: [String] = []
+    /// Failed in this run (the input is retried for these alone).
+    public var failed: [String] = []
 }
 
 /// The time one invocation's work may take, derived from its Lambda deadline.
@@ -79,7 +93,21 @@ public struct AlertPipeline: Sendable {
     private let defaultWindow: Int
     private let now: @Sendable () -> Int
     /// Account id → name (the configuration's `accounts:`), shown in alerts.
-    public var accountNames: [String: String] = [:]
+    public var accountNames: [String: String] = [:] {
+        didSet {
+            let names = accountNames
+            router?.accountNames = names
+        }
+    }
+    /// Configured destinations: when set, alerts go to them (each on its own, see ``DestinationRouter``) instead of
+    /// `sink`, and the store records per finding which destinations have the alert, so a retry sends only to the
+    /// destinations that failed. An alert is `alerted` once every destination its routes name has it.
+    public var router: DestinationRouter? {
+        didSet {
+            let names = accountNames
+            router?.accountNames = names
+        }
+    }
 
     public init(
         rules: [Rule], store: any FindingStore, sink: any AlertSink, minimumSeverity: Severity = .medium,
@@ -182,6 +210,8 @@ public struct AlertPipeline: Sendable {
             var failure: String?
             if stopping() {
                 failure = "alert \(alert.id) (\(severity), \(items.count) findings) not sent: stopped at the deadline"
+            } else if let router {
+                failure = await deliver(alert, keys: keys, router: router, owner: owner, deadline: deadline, outcome: &outcome)
             } else {
                 do {
                     try await sink.send([message])
@@ -215,6 +245,47 @@ public struct AlertPipeline: Sendable {
             }
         }
         return outcome
+    }
+
+    /// Sends a claimed alert to the routed destinations that do not have it yet, and records each success at once
+    /// (so a later failure of another destination, or of this run, never makes it send there again). Nil when every
+    /// routed destination has it; otherwise why not, naming the destinations that failed.
+    private func deliver(
+        _ alert: Alert, keys: [String], router: DestinationRouter, owner: String, deadline: WorkDeadline?,
+        outcome: inout AlertOutcome
+    ) async -> String? {
+        var record = AlertDelivery(alertID: alert.id, findingKeys: keys)
+        defer { outcome.deliveries.append(record) }
+        let targets = router.targets(alert)
+        guard !targets.isEmpty else { return nil }
+        // A destination has the alert when every finding of it says so.
+        var had: Set<String>?
+        do {
+            for key in keys {
+                let d = try await store.deliveredDestinations(key)
+                had = had.map { $0.intersection(d) } ?? d
+            }
+        } catch {
+            return "alert \(alert.id): reading its deliveries failed: \(error)"
+        }
+        let missing = targets.filter { !(had ?? []).contains($0) }
+        record.skipped = targets.filter { (had ?? []).contains($0) }
+        guard !missing.isEmpty else { return nil }
+        let results = await router.deliver(alert, to: Set(missing))
+        let delivered = results.filter(\.succeeded).map(\.destination)
+        record.delivered = delivered
+        record.failed = results.compactMap { $0.error == nil ? nil : $0.destination }
+        var problems = results.compactMap(\.error).map { "alert \(alert.id) (\(alert.severity)): \($0)" }
+        if !delivered.isEmpty {
+            do {
+                try await cleaningUp(deadline) { try await store.markDelivered(keys, destinations: Set(delivered), owner: owner) }
+            } catch {
+                // Sent but not recorded: the retry may send there again (at least once, never lost).
+                problems.append("alert \(alert.id): recording delivery to \(delivered.joined(separator: ", ")) failed: \(error)")
+                if record.failed.isEmpty { outcome.errors.append(problems.joined(separator: "; ")); return nil }
+            }
+        }
+        return record.failed.isEmpty ? nil : problems.joined(separator: "; ")
     }
 
     /// Settles claims (release, mark) with the time left after work stopped: the invocation's call budget moves its

@@ -9,6 +9,8 @@ import TriplineJSON
 /// | item | pk | sk | gsi1pk | gsi1sk |
 /// |---|---|---|---|---|
 /// | finding (one per dedup key) | `FINDING#<key>` | `V1` | `FINDINGS#<yyyy-mm-dd>` | `<iso time>#<key>` |
+///
+/// A finding's `delivered` (string set) names the destinations that have its alert in the current window.
 /// | event seen by a rule | `EVENT#<rule id>#<event id>` | `V1` | – | – |
 /// | poll checkpoint | `CHECKPOINT#<name>` | `V1` | – | – |
 ///
@@ -70,12 +72,19 @@ public struct DynamoDBFindingStore: FindingStore {
         item["expires_at"] = expiry(finding.eventTime)
         item["created_at"] = .number(now)
         do {
-            try await dynamo.putItem(
+            let old = try await dynamo.putItem(
                 table: table, item: item,
                 condition: "attribute_not_exists(pk) OR window_end <= :t OR (#state = :pending AND lease_until < :now)",
                 expressionValues: .init(
                     names: ["#state": "state"],
-                    values: [":t": .number(finding.eventTime), ":pending": .s(AlertState.pending.rawValue), ":now": .number(now)]))
+                    values: [":t": .number(finding.eventTime), ":pending": .s(AlertState.pending.rawValue), ":now": .number(now)]),
+                returnOld: true)
+            // Taking over an unfinished alert (same window, claim released or expired): the destinations that
+            // already have it keep having it, so the retry sends only to the others. The put replaced the item
+            // atomically, and the claim is ours now, so nobody else writes between the two calls.
+            if let old, (old["window_end"]?.int ?? 0) > finding.eventTime, let delivered = old["delivered"]?.stringSet, !delivered.isEmpty {
+                try await markDelivered([finding.key], destinations: Set(delivered), owner: owner)
+            }
             return .claimed
         } catch let e as AWSError where e.isConditionalCheckFailed {}
 
@@ -103,6 +112,17 @@ public struct DynamoDBFindingStore: FindingStore {
 
     public func release(_ keys: [String], owner: String) async throws {
         try await updateHeld(keys, owner: owner, update: "SET lease_until = :zero", values: [":zero": 0])
+    }
+
+    public func deliveredDestinations(_ key: String) async throws -> Set<String> {
+        let item = try await dynamo.getItem(table: table, key: Self.key(FindingsTable.findingPK(key)), consistentRead: true)
+        return Set(item?["delivered"]?.stringSet ?? [])
+    }
+
+    /// `delivered` is a string set: ADD merges, so two calls never lose a name.
+    public func markDelivered(_ keys: [String], destinations: Set<String>, owner: String) async throws {
+        guard !destinations.isEmpty else { return }
+        try await updateHeld(keys, owner: owner, update: "ADD delivered :d", values: [":d": .ss(destinations.sorted())])
     }
 
     /// Applies `update` to each key that `owner` still holds (pending, its claim). A key taken over after the

@@ -3,6 +3,7 @@ import TriplineAWS
 import TriplineAlerts
 import TriplineConfig
 import TriplineCore
+import TriplineDestinations
 import TriplineIO
 import TriplineJSON
 import TriplineRules
@@ -128,8 +129,8 @@ public struct TriplineHandler: Sendable {
     /// (`rules` must have been loaded with its lists).
     public init(
         config: ServiceConfig, rules loaded: RuleLoadResult, configuration: Configuration? = nil, store: any FindingStore,
-        checkpoints: any CheckpointStore, sink: any AlertSink, objects: any ObjectSource, lookup: any LookupEventsSource,
-        now: @escaping @Sendable () -> Int = { Int(Date().timeIntervalSince1970) }
+        checkpoints: any CheckpointStore, sink: any AlertSink, router: DestinationRouter? = nil, objects: any ObjectSource,
+        lookup: any LookupEventsSource, now: @escaping @Sendable () -> Int = { Int(Date().timeIntervalSince1970) }
     ) {
         self.config = config
         let tuned = (configuration ?? Configuration(path: "")).apply(to: loaded.rules, filters: loaded.filters, now: now())
@@ -141,6 +142,7 @@ public struct TriplineHandler: Sendable {
         var pipeline = AlertPipeline(
             rules: rules.rules, store: store, sink: sink, minimumSeverity: config.minimumSeverity, now: now)
         pipeline.accountNames = configuration?.accounts ?? [:]
+        pipeline.router = router
         self.pipeline = pipeline
         self.poller = LookupPoller(
             source: lookup, engine: engine, pipeline: pipeline, checkpoints: checkpoints,
@@ -162,7 +164,17 @@ public struct TriplineHandler: Sendable {
         let config = try ServiceConfig.fromEnvironment(env)
         let configuration = try await loadConfiguration(environment: env, log: log)
         let rules = try loadRules(extraPath: config.rulesPath, lists: configuration?.lists)
-        return try live(environment: env, config: config, rules: rules, configuration: configuration, log: log)
+        let router = try await destinations(environment: env, configuration: configuration)
+        return try live(environment: env, config: config, rules: rules, configuration: configuration, router: router, log: log)
+    }
+
+    /// The configured destinations (`TRIPLINE_DESTINATIONS`, else the configuration's `destinations:`) with their
+    /// secrets resolved; nil when none are configured (alerts then go to SNS, or the log). A secret that cannot be
+    /// read fails the cold start, naming the destination and the reference, never the value.
+    public static func destinations(
+        environment env: [String: String], configuration: Configuration?, poster: WebhookPoster = WebhookPoster()
+    ) async throws -> DestinationRouter? {
+        try await DestinationBuilder.router(configuration: configuration, environment: env, aws: AWSClient.fromEnvironment(env), poster: poster)
     }
 
     /// The configuration `TRIPLINE_CONFIG` names (or the bundled `tripline.yml`), nil when there is none; its
@@ -177,7 +189,7 @@ public struct TriplineHandler: Sendable {
     /// As above, with configuration and rules already loaded (the bootstrap times rule loading on its own).
     public static func live(
         environment env: [String: String], config: ServiceConfig, rules: RuleLoadResult, configuration: Configuration? = nil,
-        log: Logger
+        router: DestinationRouter? = nil, log: Logger
     ) throws -> TriplineHandler {
         let aws = AWSClient.fromEnvironment(env)
         let dynamo = DynamoDBClient(aws)
@@ -188,7 +200,7 @@ public struct TriplineHandler: Sendable {
         let sink: any AlertSink = config.topicArn.map { SNSAlertSink(sns: SNSClient(aws), topicArn: $0) } ?? LogAlertSink(log: log)
         return TriplineHandler(
             config: config, rules: rules, configuration: configuration, store: store, checkpoints: checkpoints, sink: sink,
-            objects: S3ObjectSource(client: aws), lookup: CloudTrailClient(aws))
+            router: router, objects: S3ObjectSource(client: aws), lookup: CloudTrailClient(aws))
     }
 
     /// Built-in catalog plus the `.yml`/`.yaml` files under `extraPath`, without embedded tests (a function never runs them).

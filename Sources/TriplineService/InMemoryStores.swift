@@ -10,6 +10,8 @@ public actor InMemoryFindingStore: FindingStore {
         var owner: String
         /// When the claim expires (epoch seconds); 0 once released.
         var expiresAt: Int
+        /// Destinations that have this window's alert.
+        var delivered: Set<String> = []
     }
 
     private var entries: [String: Entry] = [:]
@@ -20,6 +22,7 @@ public actor InMemoryFindingStore: FindingStore {
     public func claim(_ finding: StoredFinding, owner: String, now: Int, expiresAt: Int) async throws -> ClaimOutcome {
         // The idempotency record: an event already counted never counts again (retries, overlapping polls).
         let eventIsNew = events.insert(finding.ruleID + "\u{1F}" + finding.eventID).inserted
+        var delivered: Set<String> = []
         if let existing = entries[finding.key] {
             let windowEnded = existing.finding.windowEnd <= finding.eventTime
             let abandoned = existing.finding.state == .pending && existing.expiresAt < now
@@ -27,8 +30,10 @@ public actor InMemoryFindingStore: FindingStore {
                 if eventIsNew { entries[finding.key]!.finding.count += finding.count }
                 return existing.finding.state == .pending ? .heldElsewhere : .duplicate
             }
+            // Taking over an unfinished alert: what its destinations already have stays had.
+            if !windowEnded { delivered = existing.delivered }
         }
-        entries[finding.key] = Entry(finding: finding, owner: owner, expiresAt: expiresAt)
+        entries[finding.key] = Entry(finding: finding, owner: owner, expiresAt: expiresAt, delivered: delivered)
         return .claimed
     }
 
@@ -41,6 +46,14 @@ public actor InMemoryFindingStore: FindingStore {
     public func release(_ keys: [String], owner: String) async throws {
         for key in keys where entries[key]?.owner == owner && entries[key]?.finding.state == .pending {
             entries[key]!.expiresAt = 0
+        }
+    }
+
+    public func deliveredDestinations(_ key: String) async throws -> Set<String> { entries[key]?.delivered ?? [] }
+
+    public func markDelivered(_ keys: [String], destinations: Set<String>, owner: String) async throws {
+        for key in keys where entries[key]?.owner == owner && entries[key]?.finding.state == .pending {
+            entries[key]!.delivered.formUnion(destinations)
         }
     }
 

@@ -79,6 +79,12 @@ public protocol FindingStore: Sendable {
     func markAlerted(_ keys: [String], owner: String) async throws
     /// The owner could not deliver: make the keys claimable again at once (the retry alerts).
     func release(_ keys: [String], owner: String) async throws
+    /// Destinations that already have the alert of `key` in its current window (recorded by ``markDelivered``).
+    /// A claim that takes over an abandoned (released or expired) key keeps them, so the retry sends only to the
+    /// destinations that failed; a claim that opens a new window starts with none.
+    func deliveredDestinations(_ key: String) async throws -> Set<String>
+    /// The owner, still holding the claim, delivered the alert of these keys to `destinations`.
+    func markDelivered(_ keys: [String], destinations: Set<String>, owner: String) async throws
     /// Newest first.
     func list(since: Int?, limit: Int, minimumSeverity: Severity) async throws -> [StoredFinding]
     func get(key: String) async throws -> StoredFinding?

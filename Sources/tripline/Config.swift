@@ -43,6 +43,15 @@ struct Config: AsyncParsableCommand {
                 out.line("\(location.path): \(c.accounts.count) account name(s), \(c.lists.count) named list(s), "
                     + "\(t.rules.count) rule entr\(t.rules.count == 1 ? "y" : "ies"), \(t.allow.count) allow-list entr\(t.allow.count == 1 ? "y" : "ies"), "
                     + "\(t.filters.count) filter(s); \(loaded.result.filters.count) filter(s) in rule files.")
+                for d in c.destinations {
+                    var route: [String] = []
+                    if let s = d.route.minimumSeverity { route.append("min_severity \(s)") }
+                    if !d.route.rules.isEmpty { route.append("rules \(d.route.rules.map(\.text).joined(separator: ", "))") }
+                    if !d.route.accounts.isEmpty { route.append("accounts \(d.route.accounts.joined(separator: ", "))") }
+                    // Secret references say where a secret is, never what it is; their values are read at start-up only.
+                    out.line("  destination \(d.name) (\(d.kind.rawValue), \(d.location)): "
+                        + (route.isEmpty ? "every alert" : route.joined(separator: "; ")))
+                }
                 for (id, by) in loaded.tuned.disabled { out.line("  disables \(id) (\(by.location): \(by.reason))") }
                 for (id, from, to, by) in loaded.tuned.severities {
                     out.line("  \(id): severity \(from) -> \(to) (\(by.location): \(by.reason))")

@@ -6,6 +6,7 @@ import TriplineCore
 import TriplineIO
 import TriplineJSON
 import TriplineRules
+import TriplineService
 
 struct Scan: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -55,12 +56,19 @@ struct Scan: AsyncParsableCommand {
         valueName: "MiB"))
     var maxEventMiB: Int = EventProcessor.defaultMaxEvent >> 20
 
-    @OptionGroup(title: "AWS (for s3:// paths)") var aws: AWSOptions
+    @Flag(help: "Send the alerts shown to the configured destinations (the configuration's destinations:, or TRIPLINE_DESTINATIONS), each destination on its own.")
+    var notify = false
+
+    @Flag(name: .customLong("dry-run"), help: "With --notify: say which destinations each alert would go to; send nothing, read no secret.")
+    var dryRun = false
+
+    @OptionGroup(title: "AWS (for s3:// paths and AWS destinations)") var aws: AWSOptions
 
     func validate() throws {
         if paths.isEmpty { throw ValidationError("give at least one file, folder or -") }
         if workers < 1 { throw ValidationError("--workers must be at least 1") }
         if maxEventMiB < 1 || maxEventMiB > 1024 { throw ValidationError("--max-event-size must be 1 to 1024 (MiB)") }
+        if dryRun && !notify { throw ValidationError("--dry-run goes with --notify") }
     }
 
     func run() async throws {
@@ -83,6 +91,19 @@ struct Scan: AsyncParsableCommand {
         }
         let engine = Engine(rules: selected, suppressors: tunedLoad.tuned.suppressors)
         let accounts = tunedLoad.configuration?.accounts ?? [:]
+        // Destinations are set up (secrets read) before scanning: a missing secret fails fast, not after an hour.
+        var router: DestinationRouter?
+        if notify {
+            if dryRun {
+                router = try CLIDestinations.dryRunRouter(configuration: tunedLoad.configuration)
+            } else {
+                router = try await CLIDestinations.router(configuration: tunedLoad.configuration, aws: aws.client())
+            }
+            if router == nil {
+                printError("tripline: --notify: no destinations configured (destinations: in the configuration, or TRIPLINE_DESTINATIONS)")
+                throw ExitCode(ExitStatus.usageOrRules)
+            }
+        }
         func named(_ f: Finding) -> Finding {
             var f = f
             f.accountName = accounts[f.accountID]
@@ -158,11 +179,15 @@ struct Scan: AsyncParsableCommand {
             printError("tripline: note: skipped \(result.stats.digests) CloudTrail digest file(s)")
         }
 
+        var notifyFailed = false
+        if let router { notifyFailed = !(await CLIDestinations.notify(grouped, router: router, dryRun: dryRun)) }
+
         if ruleErrors { throw ExitCode(ExitStatus.usageOrRules) }
         // --fail-on sees every finding (--min-severity only trims what is shown); unreadable input is never hidden
         // by it: both at once is a status of its own.
         let atThreshold = failOn.map { f in allAlerts.contains { $0.severity >= f } } ?? false
-        switch (atThreshold, !result.problems.isEmpty) {
+        // An alert --notify could not deliver counts as unreadable input does: something did not get through.
+        switch (atThreshold, !result.problems.isEmpty || notifyFailed) {
         case (true, true): throw ExitCode(ExitStatus.findingsAndInputErrors)
         case (true, false): throw ExitCode(ExitStatus.findingsAtThreshold)
         case (false, true): throw ExitCode(ExitStatus.inputErrors)

@@ -5,7 +5,8 @@ import TriplineAlerts
 /// Exit statuses (documented in the README and `tripline --help`).
 enum ExitStatus {
     static let ok: Int32 = 0
-    /// Some input could not be read (each reported on stderr); findings from everything else were printed.
+    /// Some input could not be read, or (`scan --notify`) an alert could not be delivered: each reported on stderr;
+    /// findings from everything else were printed.
     static let inputErrors: Int32 = 1
     /// Usage error, or a rule file with errors.
     static let usageOrRules: Int32 = 2

@@ -73,6 +73,10 @@ struct Watch: AsyncParsableCommand {
         var pipeline = AlertPipeline(
             rules: loaded.rules, store: stores.findings, sink: FanOutAlertSink(sinks: sinks), minimumSeverity: minSeverity)
         pipeline.accountNames = tunedLoad.configuration?.accounts ?? [:]
+        // Configured destinations replace --alert-to: each gets every alert its route names, exactly once, and a
+        // failing one is retried on the next poll for itself alone.
+        pipeline.router = try await CLIDestinations.router(configuration: tunedLoad.configuration, aws: client)
+        if let router = pipeline.router { printError("tripline: alerts go to \(router.names.joined(separator: ", "))") }
         let poller = LookupPoller(
             source: CloudTrailClient(client), engine: engine, pipeline: pipeline, checkpoints: stores.checkpoints,
             // One checkpoint per region: watching two regions from one state file must not share progress.

@@ -131,7 +131,7 @@ struct ConfigCLITests {
                 - rule: tripline.no-such-rule
                   severity: low
                   reason: typo
-            destinations: []
+            routes: []
             nonsense: 1
             """)
         let r = try CLI.run(["config", "check", bad.config.path])
@@ -139,7 +139,7 @@ struct ConfigCLITests {
         for expected in [
             "\(bad.config.path):2: error: account '12345' is not a 12-digit AWS account id",
             "\(bad.config.path):5: error: every tuning entry needs a reason",
-            "\(bad.config.path):10: warning: section 'destinations' is reserved",
+            "\(bad.config.path):10: warning: section 'routes' is reserved",
             "\(bad.config.path):11: error: unknown section 'nonsense'",
             "\(bad.config.path):7: warning: 'tripline.no-such-rule' names no loaded rule",
         ] {

@@ -254,7 +254,7 @@ struct ConfigurationTests {
                 - reason: nothing to compare
                   expires: next week
               bogus: 1
-            destinations:
+            routes:
               - sns: arn
             extra: 1
             """)
@@ -268,8 +268,8 @@ struct ConfigurationTests {
             "tripline.yml:13: error: an allow-list entry needs at least one of accounts, principals, source_addresses, user_agents, regions (to turn a rule off, use tuning.rules with disable: true)",
             "tripline.yml:14: error: expires must be a date such as 2026-12-31",
             "tripline.yml:15: error: unknown key 'bogus' in tuning (rules, allow, filters)",
-            "tripline.yml:16: warning: section 'destinations' is reserved for a later version of Tripline and is not read by this one",
-            "tripline.yml:18: error: unknown section 'extra' (sections: accounts, lists, tuning, version)",
+            "tripline.yml:16: warning: section 'routes' is reserved for a later version of Tripline and is not read by this one",
+            "tripline.yml:18: error: unknown section 'extra' (sections: accounts, destinations, lists, tuning, version)",
         ])
         #expect(parse("tuning: [\n").1.first?.line ?? 0 >= 1)
     }

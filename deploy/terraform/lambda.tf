@@ -138,7 +138,8 @@ resource "aws_lambda_function" "this" {
   reserved_concurrent_executions = var.reserved_concurrent_executions
 
   environment {
-    variables = {
+    # TRIPLINE_DESTINATION_<NAME>: the destinations of destinations.tf, one JSON object each.
+    variables = merge(local.destination_environment, {
       ALERT_SNS_ARN             = local.sns_topic_arn
       DYNAMODB_TABLE            = aws_dynamodb_table.findings.name
       LOG_LEVEL                 = var.log_level
@@ -146,14 +147,14 @@ resource "aws_lambda_function" "this" {
       TRIPLINE_LOOKBACK_MINUTES = tostring(var.lookback_minutes)
       TRIPLINE_ENVIRONMENT      = var.environment
       TRIPLINE_RETENTION_DAYS   = tostring(var.retention_days)
-    }
+    })
   }
 
   tags = local.tags
 
   # The log group must exist first so Lambda does not create one without retention; the policy must exist so
   # the first invocations can log.
-  depends_on = [aws_cloudwatch_log_group.lambda, aws_iam_role_policy.lambda]
+  depends_on = [aws_cloudwatch_log_group.lambda, aws_iam_role_policy.lambda, aws_iam_role_policy.destinations]
 }
 
 # Asynchronous invocations (EventBridge rules, the schedule, GuardDuty) that still fail after Lambda's retries

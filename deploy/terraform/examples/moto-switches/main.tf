@@ -66,6 +66,12 @@ variable "reserved_concurrent_executions" {
   default = -1
 }
 
+variable "with_destinations" {
+  description = "Slack (SSM), PagerDuty and a signed webhook (Secrets Manager), Security Hub and an EventBridge bus, with a customer managed key for the secrets."
+  type        = bool
+  default     = false
+}
+
 variable "event_pattern_max_length" {
   type    = number
   default = 2048
@@ -175,6 +181,15 @@ module "tripline" {
 
   force_destroy_bucket = true
   require_tls          = false
+
+  slack_webhook_secret_arn         = var.with_destinations ? "arn:aws:ssm:${var.home_region}:123456789012:parameter/tripline/slack-url" : ""
+  pagerduty_routing_key_secret_arn = var.with_destinations ? "arn:aws:secretsmanager:${var.home_region}:123456789012:secret:tripline/pagerduty-AbCdEf" : ""
+  pagerduty_min_severity           = "critical"
+  webhook_url_secret_arn           = var.with_destinations ? "arn:aws:secretsmanager:${var.home_region}:123456789012:secret:tripline/siem-url-GhIjKl" : ""
+  webhook_signing_key_secret_arn   = var.with_destinations ? "arn:aws:ssm:${var.home_region}:123456789012:parameter/tripline/siem-key" : ""
+  enable_securityhub_destination   = var.with_destinations
+  eventbridge_bus_arn              = var.with_destinations ? "arn:aws:events:${var.home_region}:123456789012:event-bus/security" : ""
+  destination_secrets_kms_key_arn  = var.with_destinations ? "arn:aws:kms:${var.home_region}:123456789012:key/33333333-3333-3333-3333-333333333333" : ""
 }
 
 module "forward_us_east_1" {
