@@ -44,8 +44,11 @@ public struct Aggregator {
         }
 
         // 2. Thresholds, 3. dedup windows.
-        var thresholdGroups: [String: [Int]] = [:]  // group key → epochs inside the current window
+        // group key → (epoch, value) of the matches inside the current window (value: 0, or with
+        // `threshold.distinct` the hash of one distinct value)
+        var thresholdGroups: [String: [(Int, UInt64)]] = [:]
         var open: [String: Int] = [:]  // dedup key → index in `alerts`
+        var openValues: [String: Set<UInt64>] = [:]  // distinct values folded into an open threshold alert
         var alerts: [Finding] = []
         for f in unique {
             guard let rule = rules[f.ruleID] else {
@@ -54,18 +57,29 @@ public struct Aggregator {
             }
             let t = f.epoch ?? 0
             if let threshold = rule.threshold, threshold.count > 1 {
+                let distinct = !threshold.distinct.isEmpty
+                let values = distinct ? distinctValues(f, threshold) : [0]
+                if values.isEmpty { continue }  // counting values, and this match holds none
                 let key = f.ruleID + "\u{1F}" + groupKey(f, threshold)
                 // An alert for this group already open: fold into it.
                 if let idx = open[key], let start = alerts[idx].epoch, t - start < max(rule.dedupWindow, threshold.window) {
-                    merge(&alerts[idx], f)
+                    if distinct {
+                        openValues[key, default: []].formUnion(values)
+                        alerts[idx].count = openValues[key]!.count
+                        alerts[idx].lastEventTime = f.lastEventTime
+                    } else {
+                        merge(&alerts[idx], f)
+                    }
                     continue
                 }
-                var window = thresholdGroups[key, default: []].filter { t - $0 < threshold.window }
-                window.append(t)
-                if window.count >= threshold.count {
+                var window = thresholdGroups[key, default: []].filter { t - $0.0 < threshold.window }
+                window += values.map { (t, $0) }
+                let size = distinct ? Set(window.map(\.1)).count : window.count
+                if size >= threshold.count {
                     var alert = f
-                    alert.count = window.count
+                    alert.count = size
                     open[key] = alerts.count
+                    if distinct { openValues[key] = Set(window.map(\.1)) }
                     alerts.append(alert)
                     thresholdGroups[key] = []
                 } else {
@@ -89,6 +103,11 @@ public struct Aggregator {
         return document.withView { view in
             threshold.groupBy.map { view.first($0).flatMap(view.scalarText) ?? "" }.joined(separator: "\u{1F}")
         }
+    }
+
+    private func distinctValues(_ f: Finding, _ threshold: Threshold) -> [UInt64] {
+        guard let document = try? JSONDocument(parsing: f.eventJSON, maxDepth: .max) else { return [] }
+        return document.withView { threshold.distinctValues($0, 0) }
     }
 
     /// Folds `f` (a raw finding, or one `DedupTally` already folded) into the alert it belongs to.

@@ -90,15 +90,56 @@ public struct RelatedRule: Sendable, Equatable {
 }
 
 /// Alert only when `count` matching events with equal `groupBy` values fall within `window` seconds.
+///
+/// With `distinct` paths, what is counted is not events but the different values those paths hold in the matching
+/// events (every element of an array counts: GetParameters' `names`): `count` different SSM parameters read,
+/// however often each was read. A matching event without any such value counts for nothing.
 public struct Threshold: Sendable, Equatable {
     public var count: Int
     public var window: Int
     public var groupBy: [JSONPath]
+    public var distinct: [JSONPath]
 
-    public init(count: Int, window: Int, groupBy: [JSONPath]) {
+    /// At most this many distinct values are taken from one event (the rest of a hostile 100,000-element array is
+    /// ignored), so one event costs at most this many 16-byte matches.
+    public static let maxDistinctPerEvent = 256
+
+    public init(count: Int, window: Int, groupBy: [JSONPath], distinct: [JSONPath] = []) {
         self.count = count
         self.window = window
         self.groupBy = groupBy
+        self.distinct = distinct
+    }
+
+    /// Hashes of the different values the `distinct` paths reach in the event at `root` (scalars by their text,
+    /// objects and arrays at the end of a path by their JSON), at most `maxDistinctPerEvent`, in first-seen order.
+    public func distinctValues(_ view: JSONView, _ root: Int) -> [UInt64] {
+        var out: [UInt64] = []
+        for path in distinct {
+            func add(_ v: Int) -> Bool {
+                let h: UInt64
+                switch view.kind(v) {
+                case .string: h = view.withStringBytes(v) { Hashing.words($0) }
+                case .number, .true, .false: h = Hashing.words(view.rawBytes(v))
+                case .null: return true
+                case .object, .array: h = Hashing.words(JSONValue(view, v).serialized())
+                }
+                if !out.contains(h) { out.append(h) }
+                return out.count < Threshold.maxDistinctPerEvent
+            }
+            view.forEachValue(at: path, from: root) { v in
+                // A path that ends on a list (`requestParameters.names`) counts each element.
+                guard view.kind(v) == .array else { return add(v) }
+                var more = true
+                view.forEachElement(of: v) { e in
+                    more = add(e)
+                    return more
+                }
+                return more
+            }
+            if out.count >= Threshold.maxDistinctPerEvent { break }
+        }
+        return out
     }
 }
 

@@ -5,7 +5,8 @@ import TriplineJSON
 /// A threshold rule's per-event selection is often broad (every Describe* call, every failed login), so building a
 /// full `Finding` per match would dominate the scan. Instead each match records 16 bytes (event time and a hash of
 /// the event id) under its rule and group, and a full finding is built only for the earliest event of each group,
-/// which stands for the group in the alert. Merging tallies from workers and turning them into alerts is
+/// which stands for the group in the alert. A rule counting distinct values (`threshold.distinct`) records one
+/// match per value instead, its id the value's hash, so a value read again adds nothing to a window's count. Merging tallies from workers and turning them into alerts is
 /// order-independent, like `Aggregator`.
 ///
 /// A long scan need not hold every match: when the caller can promise that no later match is older than some
@@ -61,13 +62,28 @@ public struct ThresholdTally: Sendable {
             group = (group ^ 0x1F) &* 0x100_0000_01b3  // field separator
         }
         let epoch = TallyHit.epoch(view, root)
+        let key = Key(rule: Int32(index), group: group)
+        if !threshold.distinct.isEmpty {
+            // Counting values, not events: one hit per different value, its id the value's hash, so the same
+            // value read again is the same id (counted once in any window) and the same event seen twice adds
+            // nothing new.
+            let values = threshold.distinctValues(view, root)
+            guard !values.isEmpty else { return }
+            if epoch < compactedBefore { lateHits += values.count }
+            hitCount += values.count
+            var earliest = false
+            for value in values {
+                if Self.add(Hit(epoch: epoch, id: value), to: &groups[key, default: Group()]) { earliest = true }
+            }
+            if earliest { groups[key]?.representative = KeptEvent(view, root, input: input) }
+            return
+        }
         let id = view.first(Finding.paths.eventID, from: root)
             .map { view.kind($0) == .string ? view.withStringBytes($0) { Hashing.words($0) } : Hashing.words(view.rawBytes($0)) }
             ?? Hashing.words(JSONValue(view, root).serialized())
         let hit = Hit(epoch: epoch, id: id)
         if epoch < compactedBefore { lateHits += 1 }
         hitCount += 1
-        let key = Key(rule: Int32(index), group: group)
         // The group is modified in place: copying it out of the dictionary would copy its finding.
         if Self.add(hit, to: &groups[key, default: Group()]) {
             groups[key]?.representative = KeptEvent(view, root, input: input)
@@ -112,7 +128,7 @@ public struct ThresholdTally: Sendable {
             }
             let hits = TallyHit.distinct(group.hits)
             _ = Self.windows(hits, threshold, fold: max(rule.dedupWindow, threshold.window), cutoff: nil) { start, end in
-                out.append(Self.alert(representative, hits, start, end))
+                out.append(Self.alert(representative, hits, start, end, distinct: !threshold.distinct.isEmpty))
             }
         }
         return out
@@ -131,7 +147,9 @@ public struct ThresholdTally: Sendable {
             var representative: Finding?  // built (parsed from the kept text) only when a window closes
             let keep = Self.windows(hits, threshold, fold: max(rule.dedupWindow, threshold.window), cutoff: cutoff) { start, end in
                 if representative == nil { representative = group.representative?.finding(for: rule) }
-                if let representative { closed.append(Self.alert(representative, hits, start, end)) }
+                if let representative {
+                    closed.append(Self.alert(representative, hits, start, end, distinct: !threshold.distinct.isEmpty))
+                }
             }
             hitCount -= group.hits.count - (hits.count - keep)
             group.hits = Array(hits[keep...])
@@ -140,8 +158,9 @@ public struct ThresholdTally: Sendable {
     }
 
     /// The windows of one group's sorted, distinct hits, left to right: a window of `threshold.window` that holds
-    /// `threshold.count` hits starts an alert, which takes in every hit within `fold` of its first; counting starts
-    /// again after it. Calls `alert(first, last)` per alert.
+    /// `threshold.count` hits (with `threshold.distinct`, hits with `count` different ids: values) starts an alert,
+    /// which takes in every hit within `fold` of its first; counting starts again after it. Calls
+    /// `alert(first, last)` per alert.
     ///
     /// With a cutoff (no later hit will be older), stops before the first alert a later hit could still join, and
     /// returns the index of the first hit to keep: after the last alert, and when none is open, no earlier than
@@ -150,12 +169,21 @@ public struct ThresholdTally: Sendable {
         _ hits: [Hit], _ threshold: Threshold, fold: Int, cutoff: Int?, _ alert: (Int, Int) -> Void
     ) -> Int {
         let window = max(threshold.window, 1)
+        let distinct = !threshold.distinct.isEmpty
+        var inWindow: [UInt64: Int] = [:]  // with `distinct`: how many hits of each id `start...k` holds
         var start = 0
         var k = 0
         var restart = 0  // just after the last alert
         while k < hits.count {
-            while hits[k].epoch - hits[start].epoch >= window { start += 1 }
-            if k - start + 1 >= threshold.count {
+            if distinct { inWindow[hits[k].id, default: 0] += 1 }
+            while hits[k].epoch - hits[start].epoch >= window {
+                if distinct {
+                    let id = hits[start].id
+                    if inWindow[id] == 1 { inWindow[id] = nil } else { inWindow[id]! -= 1 }
+                }
+                start += 1
+            }
+            if (distinct ? inWindow.count : k - start + 1) >= threshold.count {
                 // Open at the cutoff: a later hit may join it, or start an earlier window that takes in hits
                 // before it. Keep everything since the last alert.
                 if let cutoff, hits[start].epoch + fold > cutoff { return restart }
@@ -165,6 +193,7 @@ public struct ThresholdTally: Sendable {
                 k = end + 1
                 start = k
                 restart = k
+                inWindow.removeAll(keepingCapacity: true)
                 continue
             }
             k += 1
@@ -177,9 +206,9 @@ public struct ThresholdTally: Sendable {
         return keep
     }
 
-    private static func alert(_ representative: Finding, _ hits: [Hit], _ start: Int, _ end: Int) -> Finding {
+    private static func alert(_ representative: Finding, _ hits: [Hit], _ start: Int, _ end: Int, distinct: Bool) -> Finding {
         var alert = representative
-        alert.count = end - start + 1
+        alert.count = distinct ? Set(hits[start...end].map(\.id)).count : end - start + 1
         alert.eventTime = EventTime.iso8601(hits[start].epoch)
         alert.epoch = hits[start].epoch
         alert.lastEventTime = EventTime.iso8601(hits[end].epoch)

@@ -327,12 +327,13 @@ struct Context {
 
     mutating func parseThreshold(_ node: RuleNode) -> Threshold? {
         guard case .mapping(let map, _) = node, let members = members(of: map) else {
-            error(node, "threshold must be a mapping {count, window, group_by}")
+            error(node, "threshold must be a mapping {count, window, group_by, distinct}")
             return nil
         }
         var count: Int?
         var window: Int?
         var groupBy: [JSONPath] = []
+        var distinct: [JSONPath] = []
         for (key, value, keyNode) in members {
             switch key {
             case "count":
@@ -342,6 +343,9 @@ struct Context {
                 window = scalarString(value).flatMap(Duration.seconds)
                 if window == nil || window! < 1 { error(value, "threshold window must be a duration such as 15m") }
             case "group_by": groupBy = stringList(value, what: "group_by").map(JSONPath.init)
+            case "distinct":
+                distinct = stringList(value, what: "distinct").map(JSONPath.init)
+                if distinct.isEmpty { error(value, "threshold distinct must name at least one field") }
             default: error(keyNode, "unknown threshold key '\(key)'")
             }
         }
@@ -349,7 +353,7 @@ struct Context {
             error(node, "threshold needs count and window")
             return nil
         }
-        return Threshold(count: count, window: window, groupBy: groupBy)
+        return Threshold(count: count, window: window, groupBy: groupBy, distinct: distinct)
     }
 
     mutating func parseRelated(_ node: RuleNode) -> [RelatedRule] {
