@@ -123,11 +123,13 @@ let package = Package(
         .testTarget(name: "TriplineAWSTests", dependencies: ["TriplineAWS", "SigV4", "TriplineTestSupport"]),
         .testTarget(
             name: "TriplineServiceTests",
-            dependencies: ["TriplineService", "TriplineAWS", "TriplineCore", "TriplineRules", "TriplineSQLite", "TriplineLambda", "TriplineTestSupport", "CZlib", "TriplineConfig"]
+            dependencies: ["TriplineService", "TriplineAWS", "TriplineCore", "TriplineRules", "TriplineSQLite", "TriplineLambda", "TriplineTestSupport", "CZlib", "TriplineConfig",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         .testTarget(
             name: "DeployTests",
-            dependencies: ["TriplineService", "TriplineAWS", "TriplineLambda", "TriplineCore", "TriplineRules", "TriplineTestSupport"]
+            dependencies: ["TriplineService", "TriplineAWS", "TriplineLambda", "TriplineCore", "TriplineRules", "TriplineTestSupport", "TriplineSynth"]
         ),
         .testTarget(name: "FuzzRegressionTests", dependencies: ["TriplineFuzzTargets"]),
         .testTarget(name: "CLITests", dependencies: ["TriplineJSON", "TriplineTestSupport"]),
