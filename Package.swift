@@ -124,11 +124,13 @@ let package = Package(
         .testTarget(name: "TriplineAWSTests", dependencies: ["TriplineAWS", "SigV4", "TriplineTestSupport"]),
         .testTarget(
             name: "TriplineServiceTests",
-            dependencies: ["TriplineService", "TriplineAWS", "TriplineCore", "TriplineRules", "TriplineSQLite", "TriplineLambda", "TriplineTestSupport", "CZlib", "TriplineConfig", "TriplineDestinations", "TriplineAlerts"]
+            dependencies: ["TriplineService", "TriplineAWS", "TriplineCore", "TriplineRules", "TriplineSQLite", "TriplineLambda", "TriplineTestSupport", "CZlib", "TriplineConfig", "TriplineDestinations", "TriplineAlerts",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         .testTarget(
             name: "DeployTests",
-            dependencies: ["TriplineService", "TriplineAWS", "TriplineLambda", "TriplineCore", "TriplineRules", "TriplineTestSupport"]
+            dependencies: ["TriplineService", "TriplineAWS", "TriplineLambda", "TriplineCore", "TriplineRules", "TriplineTestSupport", "TriplineSynth"]
         ),
         .testTarget(name: "FuzzRegressionTests", dependencies: ["TriplineFuzzTargets"]),
         .testTarget(name: "CLITests", dependencies: ["TriplineJSON", "TriplineTestSupport"]),

@@ -20,12 +20,21 @@ public struct ServiceConfig: Sendable, Equatable {
     public var overlapMinutes = 10
     public var retentionDays = 90
     public var region = "us-east-1"
+    /// Regions the scheduled poll reads (`TRIPLINE_POLL_REGIONS`, comma-separated); empty: the function's region.
+    public var pollRegions: [String] = []
     public var endpoint: String?
 
     public init() {}
 
     public struct Invalid: Error, CustomStringConvertible {
         public var description: String
+    }
+
+    /// `xx-name-N` or `xx-name-name-N` (us-east-1, ap-southeast-4, us-gov-west-1, cn-north-1, eu-isoe-west-1).
+    static func isRegionName(_ name: String) -> Bool {
+        let parts = name.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count >= 3, let last = parts.last, !last.isEmpty, last.allSatisfy(\.isASCII), Int(last) != nil else { return false }
+        return parts.dropLast().allSatisfy { p in !p.isEmpty && p.allSatisfy { $0.isASCII && $0.isLowercase } }
     }
 
     public static func fromEnvironment(_ env: [String: String]) throws(Invalid) -> ServiceConfig {
@@ -54,6 +63,13 @@ public struct ServiceConfig: Sendable, Equatable {
         c.retentionDays = try int("TRIPLINE_RETENTION_DAYS", 1...3650) ?? c.retentionDays
         c.region = value("AWS_REGION") ?? value("AWS_DEFAULT_REGION") ?? c.region
         c.endpoint = value("AWS_ENDPOINT_URL")
+        if let text = value("TRIPLINE_POLL_REGIONS") {
+            let names = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            for name in names where !Self.isRegionName(name) {
+                throw Invalid(description: "TRIPLINE_POLL_REGIONS=\(text): \(name) is not a region name (like eu-west-1)")
+            }
+            c.pollRegions = PollRegions(names, home: c.region).regions
+        }
         return c
     }
 }
@@ -122,7 +138,11 @@ public struct TriplineHandler: Sendable {
     public let engine: Engine
     public let ruleDiagnostics: [RuleDiagnostic]
     public let pipeline: AlertPipeline
-    public let poller: LookupPoller
+    /// One poller per region of ``ServiceConfig/pollRegions`` (checkpoint `lookup-events/<region>`), in order.
+    public let pollers: [LookupPoller]
+    public let pollRegions: PollRegions
+    /// The first region's poller.
+    public var poller: LookupPoller { pollers[0] }
     public let objects: any ObjectSource
 
     /// `configuration`: the tuning (applied as of `now()` at construction), account names and named lists
@@ -136,7 +156,8 @@ public struct TriplineHandler: Sendable {
         let tuned = (configuration ?? Configuration(path: "")).apply(to: loaded.rules, filters: loaded.filters, now: now())
         var rules = loaded
         rules.rules = tuned.rules
-        self.engine = Engine(rules: rules.rules, suppressors: tuned.suppressors)
+        let engine = Engine(rules: rules.rules, suppressors: tuned.suppressors)
+        self.engine = engine
         self.ruleDiagnostics = rules.diagnostics + tuned.diagnostics
         // Claims expire at each invocation's deadline plus the pipeline's margin (see WorkDeadline).
         var pipeline = AlertPipeline(
@@ -144,10 +165,14 @@ public struct TriplineHandler: Sendable {
         pipeline.accountNames = configuration?.accounts ?? [:]
         pipeline.router = router
         self.pipeline = pipeline
-        self.poller = LookupPoller(
-            source: lookup, engine: engine, pipeline: pipeline, checkpoints: checkpoints,
-            checkpointName: "lookup-events/\(config.region)", lookback: config.lookbackMinutes * 60,
-            overlap: config.overlapMinutes * 60, now: now)
+        let regions = PollRegions(config.pollRegions, home: config.region)
+        self.pollRegions = regions
+        self.pollers = regions.regions.map { region in
+            LookupPoller(
+                source: lookup.inRegion(region), engine: engine, pipeline: pipeline, checkpoints: checkpoints,
+                checkpointName: "lookup-events/\(region)", lookback: config.lookbackMinutes * 60,
+                overlap: config.overlapMinutes * 60, region: region, regions: regions, now: now)
+        }
         self.objects = objects
     }
 
@@ -272,22 +297,7 @@ public struct TriplineHandler: Sendable {
             try await batch.finish(pipeline: pipeline, engine: engine, failIfAny: true)
             response = batch.summary
         case .scheduled:
-            let started = ContinuousClock.now
-            let outcome = try await poller.poll(owner: context.requestID, deadline: context.deadline)
-            context.log.info("poll", [
-                ("start", .string(EventTime.iso8601(outcome.start))), ("end", .string(EventTime.iso8601(outcome.end))),
-                ("pages", .number(outcome.pages)), ("events", .number(outcome.events)), ("findings", .number(outcome.findings)),
-                ("alerted", .number(outcome.alerts.alerted.count)), ("duplicates", .number(outcome.alerts.duplicates.count)),
-                ("checkpoint", outcome.checkpoint.map { .string(EventTime.iso8601($0)) } ?? .null),
-                ("suppressed", .number(outcome.suppressed.values.reduce(0, +))),
-                ("suppressed_by", Batch.suppressedBy(outcome.suppressed, engine: engine)),
-                ("duration_ms", .number(Batch.milliseconds(ContinuousClock.now - started))),
-            ])
-            for p in outcome.problems.prefix(20) { context.log.warning("lookup event skipped", [("problem", .string(p))]) }
-            guard outcome.succeeded else {
-                throw HandlerError("poll alerting failed; checkpoint left at \(outcome.checkpoint.map(EventTime.iso8601) ?? "none"): \(outcome.alerts.errors.joined(separator: "; "))")
-            }
-            response = ["status": "ok", "events": .number(outcome.events), "alerted": .number(outcome.alerts.alerted.count)]
+            response = try await polled(context: context)
         case .unknown(let what):
             context.log.warning("ignored payload", [("shape", .string(what))])
             response = ["status": "ignored", "reason": .string(what)]
@@ -295,6 +305,56 @@ public struct TriplineHandler: Sendable {
         var out: [UInt8] = []
         response.write(to: &out)
         return out
+    }
+
+    /// The scheduled poll: every region in turn, each with its own checkpoint. A region that fails (CloudTrail
+    /// unreachable, alerting failed) does not stop the others; the invocation then fails so it is retried, and the
+    /// checkpoints make the retry read only what was not alerted.
+    private func polled(context: InvocationContext) async throws -> JSONValue {
+        if let warning = pollRegions.globalEventsWarning { context.log.warning("poll regions", [("warning", .string(warning))]) }
+        var events = 0
+        var alerted = 0
+        var left = 0
+        var failures: [String] = []
+        for poller in pollers {
+            let region = poller.region ?? config.region
+            if let deadline = context.deadline, deadline.stop.hasPassed {
+                failures.append("\(region): not polled, stopped at the deadline's safety margin")
+                continue
+            }
+            let started = ContinuousClock.now
+            let outcome: PollOutcome
+            do {
+                outcome = try await poller.poll(owner: context.requestID, deadline: context.deadline)
+            } catch {
+                context.log.error("poll failed", [("region", .string(region)), ("error", .string("\(error)"))])
+                failures.append("\(region): \(error)")
+                continue
+            }
+            context.log.info("poll", [
+                ("region", .string(region)),
+                ("start", .string(EventTime.iso8601(outcome.start))), ("end", .string(EventTime.iso8601(outcome.end))),
+                ("pages", .number(outcome.pages)), ("events", .number(outcome.events)), ("findings", .number(outcome.findings)),
+                ("alerted", .number(outcome.alerts.alerted.count)), ("duplicates", .number(outcome.alerts.duplicates.count)),
+                ("left_to_other_region", .number(outcome.leftToOtherRegion)),
+                ("checkpoint", outcome.checkpoint.map { .string(EventTime.iso8601($0)) } ?? .null),
+                ("suppressed", .number(outcome.suppressed.values.reduce(0, +))),
+                ("suppressed_by", Batch.suppressedBy(outcome.suppressed, engine: engine)),
+                ("duration_ms", .number(Batch.milliseconds(ContinuousClock.now - started))),
+            ])
+            for p in outcome.problems.prefix(20) { context.log.warning("lookup event skipped", [("region", .string(region)), ("problem", .string(p))]) }
+            events += outcome.events
+            alerted += outcome.alerts.alerted.count
+            left += outcome.leftToOtherRegion
+            if !outcome.succeeded {
+                failures.append("\(region): alerting failed; checkpoint left at \(outcome.checkpoint.map(EventTime.iso8601) ?? "none"): \(outcome.alerts.errors.joined(separator: "; "))")
+            }
+        }
+        guard failures.isEmpty else { throw HandlerError("poll failed in \(failures.count) region(s): \(failures.joined(separator: " | "))") }
+        return [
+            "status": "ok", "events": .number(events), "alerted": .number(alerted),
+            "regions": .array(pollRegions.regions.map { .string($0) }), "left_to_other_region": .number(left),
+        ]
     }
 
     /// SQS batch: each message is an input; failed ones are answered in `batchItemFailures` so only they return.

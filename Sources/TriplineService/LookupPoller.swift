@@ -2,13 +2,67 @@ import Foundation
 import TriplineAWS
 import TriplineCore
 import TriplineIO
+import TriplineJSON
 
 /// The one call the poller needs from CloudTrail (the real client, or a fake in tests).
 public protocol LookupEventsSource: Sendable {
     func lookupEvents(_ request: CloudTrailLookupRequest) async throws -> CloudTrailLookupPage
+    /// The same source reading another region's event history (a source bound to one history returns itself).
+    func inRegion(_ region: String) -> any LookupEventsSource
 }
 
-extension CloudTrailClient: LookupEventsSource {}
+extension LookupEventsSource {
+    public func inRegion(_ region: String) -> any LookupEventsSource { self }
+}
+
+extension CloudTrailClient: LookupEventsSource {
+    public func inRegion(_ region: String) -> any LookupEventsSource {
+        var copy = self
+        copy.client.region = region
+        return copy
+    }
+}
+
+/// The regions the scheduled poll reads (`TRIPLINE_POLL_REGIONS`), and which of them takes an event that more than
+/// one region's history shows.
+///
+/// Global-service events (IAM, STS through the global endpoint, console sign-in through the global endpoint) are
+/// recorded in one region of the partition (us-east-1; us-gov-west-1 in aws-us-gov, cn-north-1 in aws-cn) with that
+/// region as their `awsRegion`. An event is taken by the poll of its own `awsRegion` when that region is polled, and
+/// otherwise by the first region of the list alone, so an event another region's history also shows is alerted
+/// and counted once, not once per region.
+public struct PollRegions: Sendable, Equatable {
+    /// In the order given, without repeats; never empty.
+    public let regions: [String]
+
+    /// Event sources whose events can be recorded in a region other than the one polled.
+    public static let globalSources: Set<String> = ["iam.amazonaws.com", "sts.amazonaws.com", "signin.amazonaws.com"]
+
+    public init(_ regions: [String], home: String) {
+        var seen: Set<String> = []
+        let kept = regions.filter { seen.insert($0).inserted }
+        self.regions = kept.isEmpty ? [home] : kept
+    }
+
+    /// The region whose poll takes an event recorded with `awsRegion`.
+    public func owner(ofEventIn awsRegion: String) -> String {
+        regions.contains(awsRegion) ? awsRegion : regions[0]
+    }
+
+    /// Where the partition of `region` records global-service events.
+    public static func globalEventRegion(partitionOf region: String) -> String {
+        if region.hasPrefix("us-gov-") { return "us-gov-west-1" }
+        if region.hasPrefix("cn-") { return "cn-north-1" }
+        return "us-east-1"
+    }
+
+    /// Said once per scheduled poll when no polled region records global-service events.
+    public var globalEventsWarning: String? {
+        let global = Self.globalEventRegion(partitionOf: regions[0])
+        guard !regions.contains(global) else { return nil }
+        return "IAM, global STS and sign-in events are recorded in \(global), which TRIPLINE_POLL_REGIONS does not list: the poller does not see them"
+    }
+}
 
 /// What one poll did.
 public struct PollOutcome: Sendable {
@@ -25,6 +79,8 @@ public struct PollOutcome: Sendable {
     public var alerts = AlertOutcome()
     /// Problems with individual events (unparseable CloudTrailEvent strings): logged, not retried.
     public var problems: [String] = []
+    /// Global-service events this region's history showed that another polled region's poll takes (see ``PollRegions``).
+    public var leftToOtherRegion = 0
 
     public var succeeded: Bool { alerts.succeeded }
 }
@@ -50,12 +106,17 @@ public struct LookupPoller: Sendable {
     public let maxCatchUp: Int
     /// Pages per slice before giving up on it (50 events each; guards a runaway account against the timeout).
     public let maxPages: Int
+    /// The region this poller reads and the set it is one of: events another region takes are left to it.
+    /// `nil`: every event the source returns is taken (one region, `tripline watch`).
+    public let region: String?
+    public let regions: PollRegions?
     private let now: @Sendable () -> Int
 
     public init(
         source: any LookupEventsSource, engine: Engine, pipeline: AlertPipeline, checkpoints: any CheckpointStore,
         checkpointName: String = "lookup-events", lookback: Int = 20 * 60, overlap: Int = 10 * 60,
         sliceSeconds: Int = 3600, maxCatchUp: Int = 7 * 86400, maxPages: Int = 2000,
+        region: String? = nil, regions: PollRegions? = nil,
         now: @escaping @Sendable () -> Int = { Int(Date().timeIntervalSince1970) }
     ) {
         self.source = source
@@ -68,6 +129,8 @@ public struct LookupPoller: Sendable {
         self.sliceSeconds = max(60, sliceSeconds)
         self.maxCatchUp = maxCatchUp
         self.maxPages = maxPages
+        self.region = region
+        self.regions = regions
         self.now = now
     }
 
@@ -105,6 +168,10 @@ public struct LookupPoller: Sendable {
                         outcome.problems.append("event \(event.eventId) has no CloudTrailEvent")
                         continue
                     }
+                    if leftToAnotherRegion(event, text) {
+                        outcome.leftToOtherRegion += 1
+                        continue
+                    }
                     text.withUTF8 { bytes in
                         _ = processor.process(
                             bytes, path: "cloudtrail:lookup-events/\(event.eventId)", findings: &findings,
@@ -135,6 +202,18 @@ public struct LookupPoller: Sendable {
             sliceStart = sliceEnd
         }
         return outcome
+    }
+
+    /// Whether another region's poll takes this event: only global-service sources are looked at (their record is
+    /// parsed for `awsRegion`); everything else a region's history shows belongs to that region.
+    private func leftToAnotherRegion(_ event: CloudTrailEventSummary, _ text: String) -> Bool {
+        guard let region, let regions, regions.regions.count > 1 || regions.regions[0] != region else { return false }
+        if let source = event.eventSource, !PollRegions.globalSources.contains(source) { return false }
+        guard let record = try? JSONValue.parse(Array(text.utf8)),
+            let source = record["eventSource"]?.stringValue, PollRegions.globalSources.contains(source),
+            let recorded = record["awsRegion"]?.stringValue
+        else { return false }
+        return regions.owner(ofEventIn: recorded) != region
     }
 
     private func merge(_ a: AlertOutcome, into o: inout AlertOutcome) {

@@ -21,6 +21,25 @@ struct TerraformSwitchPlanTests {
         return out
     }
 
+    /// The statements of a policy JSON string, by Sid; single actions, resources and condition values as arrays.
+    static func statements(_ policy: Any?) -> [String: [String: Any]] {
+        guard let text = policy as? String, let doc = try? parseJSON(text) as? [String: Any] else { return [:] }
+        var out: [String: [String: Any]] = [:]
+        for s in doc["Statement"] as? [[String: Any]] ?? [] { out[s["Sid"] as? String ?? "?"] = s }
+        return out
+    }
+
+    static func list(_ value: Any?) -> [String] { (value as? [String]) ?? (value as? String).map { [$0] } ?? [] }
+
+    /// `Condition.<test>.<key>` of a statement, as a set.
+    static func condition(_ statement: [String: Any]?, _ test: String, _ key: String) -> Set<String> {
+        Set(list(((statement?["Condition"] as? [String: Any])?[test] as? [String: Any])?[key]))
+    }
+
+    static func environment(_ r: [String: [String: Any]]) -> [String: String] {
+        ((r["module.tripline.aws_lambda_function.this"]?["environment"] as? [[String: Any]])?.first?["variables"] as? [String: String]) ?? [:]
+    }
+
     static func committedPatterns() throws -> (regular: [String], fallback: [String]) {
         let file = try parseJSON(String(contentsOf: repositoryRoot.appendingPathComponent("deploy/eventbridge-patterns.json"), encoding: .utf8))
         let patterns = (file as? [String: Any])?["patterns"] as? [[String: Any]] ?? []
@@ -54,9 +73,14 @@ struct TerraformSwitchPlanTests {
             return Self.resources(show)
         }
 
-        async let orgPlan = plan("org", ["is_organization_trail=true", "forwarding=global", "reserved_concurrent_executions=10"])
+        async let orgPlan = plan("org", [
+            "is_organization_trail=true", "forwarding=global", "reserved_concurrent_executions=10",
+            #"poll_regions=["us-east-1","eu-west-1"]"#, "config_location=s3://tripline-config-eu/prod/tripline.yml",
+            "config_kms_key_arn=arn:aws:kms:eu-west-1:123456789012:key/33333333-3333-3333-3333-333333333333",
+        ])
         async let crossPlan = plan("cross", [
             "cross_account_bucket=true", "forwarding=all", "eventbridge_fallback_pattern=true", "bring_your_own_key_and_topic=true",
+            #"poll_regions=["eu-west-1","ap-southeast-2"]"#, "config_location=ssm:/tripline/switches/config",
         ])
         let org = try resources("org", try await orgPlan)
         let cross = try resources("cross", try await crossPlan)
@@ -84,6 +108,18 @@ struct TerraformSwitchPlanTests {
         #expect(org["module.tripline.aws_iam_role_policy.trail_reader[\"incident-responders\"]"] != nil)
         let home = Set(org.keys.filter { $0.hasPrefix("module.tripline.aws_cloudwatch_event_rule.cloudtrail[") })
         #expect(home.count == patterns.regular.count, "one rule per pattern, no fallback with S3 ingestion: \(home.sorted())")
+        // Polling two regions and an S3 configuration under a customer key: LookupEvents only there, exactly that
+        // object, the key only through S3 in the home region. (The environment holds the topic ARN, unknown until
+        // apply here: it is checked in the plan with your own topic below.)
+        let orgReads = Self.statements(org["module.tripline.aws_iam_role_policy.polling_and_configuration[0]"]?["policy"])
+        #expect(Set(orgReads.keys) == ["PollCloudTrail", "ReadConfiguration", "DecryptConfiguration"], "\(orgReads.keys)")
+        #expect(Self.list(orgReads["PollCloudTrail"]?["Action"]) == ["cloudtrail:LookupEvents"])
+        #expect(Self.condition(orgReads["PollCloudTrail"], "StringEquals", "aws:RequestedRegion") == ["us-east-1", "eu-west-1"])
+        #expect(Self.list(orgReads["ReadConfiguration"]?["Action"]) == ["s3:GetObject"])
+        #expect(Self.list(orgReads["ReadConfiguration"]?["Resource"]) == ["arn:aws:s3:::tripline-config-eu/prod/tripline.yml"])
+        #expect(Self.list(orgReads["DecryptConfiguration"]?["Action"]) == ["kms:Decrypt"])
+        #expect(Self.list(orgReads["DecryptConfiguration"]?["Resource"]) == ["arn:aws:kms:eu-west-1:123456789012:key/33333333-3333-3333-3333-333333333333"])
+        #expect(Self.condition(orgReads["DecryptConfiguration"], "StringEquals", "kms:ViaService") == ["s3.eu-west-1.amazonaws.com"])
         let asyncConfig = org["module.tripline.aws_lambda_function_event_invoke_config.this[0]"]
         #expect(asyncConfig?["maximum_retry_attempts"] as? Int == 2)
 
@@ -103,17 +139,40 @@ struct TerraformSwitchPlanTests {
         #expect(!cross.keys.contains { $0.hasPrefix("module.tripline.aws_kms_key.") || $0.hasPrefix("module.tripline.aws_sns_topic.alerts") })
         let env = ((cross["module.tripline.aws_lambda_function.this"]?["environment"] as? [[String: Any]])?.first?["variables"] as? [String: String]) ?? [:]
         #expect(env["ALERT_SNS_ARN"] == "arn:aws:sns:eu-west-1:123456789012:secops-alerts")
+        // Two poll regions and an SSM configuration without a customer key reach the environment and the policy.
+        #expect(env["TRIPLINE_POLL_REGIONS"] == "eu-west-1,ap-southeast-2" && env["TRIPLINE_CONFIG"] == "ssm:/tripline/switches/config", "\(env)")
+        let crossReads = Self.statements(cross["module.tripline.aws_iam_role_policy.polling_and_configuration[0]"]?["policy"])
+        #expect(Set(crossReads.keys) == ["PollCloudTrail", "ReadConfiguration"], "\(crossReads.keys)")
+        #expect(Self.condition(crossReads["PollCloudTrail"], "StringEquals", "aws:RequestedRegion") == ["eu-west-1", "ap-southeast-2"])
+        #expect(Self.list(crossReads["ReadConfiguration"]?["Action"]) == ["ssm:GetParameter"])
+        #expect(Self.list(crossReads["ReadConfiguration"]?["Resource"]) == ["arn:aws:ssm:eu-west-1:123456789012:parameter/tripline/switches/config"])
 
         // Another partition: every ARN follows the provider.
-        async let govPlan = plan("gov", ["home_region=us-gov-west-1"])
+        async let govPlan = plan("gov", [
+            "home_region=us-gov-west-1", "config_location=ssm:/tripline/gov",
+            "config_kms_key_arn=arn:aws-us-gov:kms:us-gov-west-1:123456789012:key/44444444-4444-4444-4444-444444444444",
+        ])
         // Reserved concurrency 0 is refused with a reason.
         async let zero = runCommand(
             ["terraform", "plan", "-lock=false", "-input=false", "-no-color", "-var", "reserved_concurrent_executions=0"],
             in: planned.rootDir, environment: planned.environment, timeout: 240)
+        // No poll_regions: LookupEvents in the home region alone. A configuration location the function could not be
+        // granted exactly, or a region that is not one, is refused.
+        async let badConfig = runCommand(
+            ["terraform", "plan", "-lock=false", "-input=false", "-no-color", "-var", "config_location=s3://bucket-without-key",
+             "-var", #"poll_regions=["eu-west-1","Frankfurt"]"#],
+            in: planned.rootDir, environment: planned.environment, timeout: 240)
         let gov = try resources("gov", try await govPlan)
         let arns = gov.values.flatMap { values in values.values.compactMap { $0 as? String }.filter { $0.contains("arn:aws") } }
         #expect(!arns.isEmpty && arns.allSatisfy { !$0.contains("arn:aws:") }, "\(arns.filter { $0.contains("arn:aws:") }.prefix(3))")
+        let govReads = Self.statements(gov["module.tripline.aws_iam_role_policy.polling_and_configuration[0]"]?["policy"])
+        #expect(Self.list(govReads["ReadConfiguration"]?["Resource"]) == ["arn:aws-us-gov:ssm:us-gov-west-1:123456789012:parameter/tripline/gov"])
+        #expect(Self.condition(govReads["DecryptConfiguration"], "StringEquals", "kms:ViaService") == ["ssm.us-gov-west-1.amazonaws.com"])
+        #expect(Self.condition(govReads["PollCloudTrail"], "StringEquals", "aws:RequestedRegion") == ["us-gov-west-1"])
         let refused = try await zero
         #expect(!refused.succeeded && refused.stderr.contains("must be -1 (unreserved)"), "\(refused.stderr)")
+        let refusedConfig = try await badConfig
+        #expect(!refusedConfig.succeeded && refusedConfig.stderr.contains("config_location must be") && refusedConfig.stderr.contains("poll_regions must be"),
+                "\(refusedConfig.stderr)")
     }
 }

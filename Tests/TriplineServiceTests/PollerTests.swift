@@ -7,51 +7,6 @@ import TriplineTestSupport
 
 @testable import TriplineService
 
-/// CloudTrail's LookupEvents, served from memory on loopback (moto does not implement it): StartTime/EndTime
-/// inclusive, newest first, at most MaxResults (≤ 50) per page, an opaque NextToken, CloudTrailEvent as a string.
-final class FakeLookupEvents: @unchecked Sendable {
-    private let lock = NSLock()
-    private var events: [(time: Int, id: String, json: String)] = []
-    private var calls: [(at: ContinuousClock.Instant, start: Int?, end: Int?)] = []
-    private(set) var server: LoopbackHTTPServer!
-
-    init() throws {
-        server = try LoopbackHTTPServer { [unowned self] request in self.answer(request) }
-    }
-
-    func add(_ event: JSONValue) {
-        let time = EventTime.epochSeconds(event["eventTime"]?.stringValue ?? "")!
-        lock.withLock { events.append((time, event["eventID"]!.stringValue!, event.serialized())) }
-    }
-
-    var requests: [(at: ContinuousClock.Instant, start: Int?, end: Int?)] { lock.withLock { calls } }
-
-    private func answer(_ request: LoopbackHTTPServer.Request) -> LoopbackHTTPServer.Response {
-        guard request.headers["x-amz-target"]?.hasSuffix("CloudTrail_20131101.LookupEvents") == true,
-            let body = try? JSONValue.parse(request.body)
-        else { return .init(status: 400, json: #"{"__type":"InvalidRequest","message":"not LookupEvents"}"#) }
-        let start = body["StartTime"]?.doubleValue.map { Int($0) }
-        let end = body["EndTime"]?.doubleValue.map { Int($0) }
-        let max = Int(body["MaxResults"]?.doubleValue ?? 50)
-        guard (1...50).contains(max) else {
-            return .init(status: 400, json: #"{"__type":"InvalidMaxResultsException","message":"1..50"}"#)
-        }
-        let offset = body["NextToken"]?.stringValue.flatMap { Int($0.dropFirst(4)) } ?? 0
-        let page: [(time: Int, id: String, json: String)] = lock.withLock {
-            calls.append((ContinuousClock.now, start, end))
-            let selected = events.filter { e in (start.map { e.time >= $0 } ?? true) && (end.map { e.time <= $0 } ?? true) }
-                .sorted { ($0.time, $0.id) > ($1.time, $1.id) }
-            return Array(selected.dropFirst(offset).prefix(max)) + (selected.count > offset + max ? [(0, "", "")] : [])
-        }
-        let more = page.last?.id == ""
-        let items: [JSONValue] = page.filter { !$0.id.isEmpty }.map {
-            ["EventId": .string($0.id), "EventName": "x", "EventTime": .number(String($0.time)), "CloudTrailEvent": .string($0.json)]
-        }
-        let response: JSONValue = ["Events": .array(items), "NextToken": more ? .string("tok-\(offset + max)") : .null]
-        return .init(status: 200, headers: ["Content-Type": "text/html"], body: Array(response.serialized().utf8))
-    }
-}
-
 /// A settable clock for the poller.
 final class TestClock: @unchecked Sendable {
     private let lock = NSLock()
@@ -155,5 +110,120 @@ struct PollerTests {
         let checkpoint = try await DynamoDBCheckpointStore(dynamo: stack.dynamo, table: stack.table).load("lookup-events/us-east-1")
         #expect(checkpoint.map { abs($0 - now) < 60 } == true)
         #expect(fake.requests.first?.start.map { abs($0 - (now - 20 * 60)) < 60 } == true)
+    }
+}
+
+/// An IAM CreateAccessKey for another user (medium), recorded where IAM records: us-east-1.
+func accessKeyForAnotherUser(at epoch: Int, user: String) -> JSONValue {
+    var e = positiveEvent("tripline.iam.access-key-created-for-another-user")
+    e = setting(e, "eventID", .string(UUID().uuidString.lowercased()))
+    e = setting(e, "eventTime", .string(EventTime.iso8601(epoch)))
+    e = setting(e, "awsRegion", "us-east-1")
+    e = setting(e, "requestParameters.userName", .string(user))
+    return e
+}
+
+@Suite("LookupEvents polling in several regions")
+struct MultiRegionPollerTests {
+    func handler(regions: [String], fake: FakeLookupEvents, stack: MotoStack, sink: RecordingAlertSink, secret: String = "s") -> TriplineHandler {
+        let client = AWSClient(
+            region: "eu-west-1", credentials: StaticCredentialProvider(accessKeyId: "AKIDREGIONS", secretAccessKey: secret),
+            endpoint: fake.server.baseURL)
+        var config = ServiceConfig()
+        config.region = "eu-west-1"
+        config.table = stack.table
+        config.minimumSeverity = .medium
+        config.pollRegions = regions
+        return TriplineHandler(
+            config: config, rules: catalog, store: stack.store,
+            checkpoints: DynamoDBCheckpointStore(dynamo: stack.dynamo, table: stack.table), sink: sink,
+            objects: S3ObjectSource(client: stack.client), lookup: CloudTrailClient(client, rateLimiter: RateLimiter(perSecond: 50)))
+    }
+
+    let scheduled = Array(#"{"version":"0","id":"1","detail-type":"Scheduled Event","source":"aws.events","account":"123456789012","time":"2026-11-22T10:00:00Z","region":"eu-west-1","resources":["arn:aws:events:eu-west-1:123456789012:rule/poll"],"detail":{}}"#.utf8)
+
+    @Test("each listed region is read with requests signed for it and checkpointed on its own; an IAM event two histories show is taken once, by us-east-1")
+    func regions() async throws {
+        let stack = try await MotoStack.make()
+        let fake = try FakeLookupEvents()
+        let now = nowEpoch()
+        let user = uniqueName("victim")
+        let iam = accessKeyForAnotherUser(at: now - 400, user: user)
+        fake.add(iam, region: "us-east-1")
+        fake.add(iam, region: "eu-west-1")  // the same global event in a second history: taken once
+        var stop = stopLogging(trail: uniqueName("eu"), at: now - 300)
+        stop = setting(stop, "awsRegion", "eu-west-1")
+        fake.add(stop)
+        fake.add(noise(at: now - 200, n: 1), region: "us-east-1")
+        // A regional STS call in eu-west-1 is eu-west-1's own, not a global event.
+        var sts = noise(at: now - 100, n: 2)
+        sts = setting(sts, "eventSource", "sts.amazonaws.com")
+        sts = setting(sts, "eventName", "GetCallerIdentity")
+        sts = setting(sts, "awsRegion", "eu-west-1")
+        fake.add(sts)
+
+        let sink = RecordingAlertSink()
+        let handler = handler(regions: ["eu-west-1", "us-east-1"], fake: fake, stack: stack, sink: sink)
+        #expect(handler.pollers.map(\.checkpointName) == ["lookup-events/eu-west-1", "lookup-events/us-east-1"])
+        #expect(handler.pollRegions.globalEventsWarning == nil)
+        let response = try responseJSON(try await handler.handle(scheduled, context: testContext()))
+
+        #expect(fake.refusals.isEmpty, "\(fake.refusals)")
+        #expect(Set(fake.answered.map(\.region)) == ["eu-west-1", "us-east-1"])
+        // eu-west-1: StopLogging and the STS call (the IAM event is left to us-east-1); us-east-1: IAM and noise.
+        #expect(response["events"]?.text == "4")
+        #expect(response["left_to_other_region"]?.text == "1")
+        #expect(response["alerted"]?.text == "2")
+        let messages = await sink.messages
+        #expect(messages.count == 2)
+        #expect(messages.filter { $0.body.contains(user) }.count == 1)
+        let checkpoints = DynamoDBCheckpointStore(dynamo: stack.dynamo, table: stack.table)
+        for region in ["eu-west-1", "us-east-1"] {
+            let saved = try await checkpoints.load("lookup-events/\(region)")
+            #expect(saved.map { abs($0 - now) < 60 } == true, "\(region): \(String(describing: saved))")
+        }
+        #expect(try await checkpoints.load("lookup-events/eu-central-1") == nil)
+    }
+
+    @Test("without us-east-1 in the list the first region takes global events once and the poll says what it misses")
+    func withoutUSEast1() async throws {
+        let stack = try await MotoStack.make()
+        let fake = try FakeLookupEvents()
+        let now = nowEpoch()
+        let iam = accessKeyForAnotherUser(at: now - 400, user: uniqueName("victim"))
+        fake.add(iam, region: "eu-west-1")
+        fake.add(iam, region: "eu-central-1")
+        let sink = RecordingAlertSink()
+        let handler = handler(regions: ["eu-west-1", "eu-central-1"], fake: fake, stack: stack, sink: sink)
+        #expect(handler.pollRegions.globalEventsWarning?.contains("us-east-1") == true)
+        let response = try responseJSON(try await handler.handle(scheduled, context: testContext()))
+        #expect(Set(fake.answered.map(\.region)) == ["eu-west-1", "eu-central-1"])
+        #expect(response["events"]?.text == "1")
+        #expect(response["left_to_other_region"]?.text == "1")
+        #expect(await sink.messages.count == 1)
+    }
+
+    @Test("a request signed with the wrong secret is refused by the fake, and the poll fails without a checkpoint")
+    func badSignature() async throws {
+        let stack = try await MotoStack.make()
+        let fake = try FakeLookupEvents()
+        fake.add(stopLogging(trail: uniqueName("x"), at: nowEpoch() - 60))
+        let handler = handler(regions: ["us-east-1"], fake: fake, stack: stack, sink: RecordingAlertSink(), secret: "wrong")
+        await #expect(throws: HandlerError.self) { try await handler.handle(scheduled, context: testContext()) }
+        #expect(fake.refusals.first == "signature does not match")
+        #expect(fake.answered.isEmpty)
+        #expect(try await DynamoDBCheckpointStore(dynamo: stack.dynamo, table: stack.table).load("lookup-events/us-east-1") == nil)
+    }
+
+    @Test("TRIPLINE_POLL_REGIONS: a comma list, trimmed and without repeats; a bad name is refused; unset is the function's region")
+    func environment() throws {
+        let c = try ServiceConfig.fromEnvironment(["AWS_REGION": "eu-west-1", "TRIPLINE_POLL_REGIONS": " us-east-1, eu-west-1,,us-east-1 ,us-gov-west-1"])
+        #expect(c.pollRegions == ["us-east-1", "eu-west-1", "us-gov-west-1"])
+        #expect(throws: ServiceConfig.Invalid.self) { try ServiceConfig.fromEnvironment(["TRIPLINE_POLL_REGIONS": "us-east-1,EU-WEST-1"]) }
+        #expect(throws: ServiceConfig.Invalid.self) { try ServiceConfig.fromEnvironment(["TRIPLINE_POLL_REGIONS": "us-east"]) }
+        #expect(try ServiceConfig.fromEnvironment(["AWS_REGION": "ap-south-1"]).pollRegions.isEmpty)
+        #expect(PollRegions([], home: "ap-south-1").regions == ["ap-south-1"])
+        #expect(PollRegions(["us-gov-east-1"], home: "x").globalEventsWarning?.contains("us-gov-west-1") == true)
+        #expect(PollRegions(["cn-north-1", "cn-northwest-1"], home: "x").globalEventsWarning == nil)
     }
 }

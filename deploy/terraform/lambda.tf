@@ -25,8 +25,8 @@ resource "aws_iam_role" "lambda" {
   tags                 = local.tags
 }
 
-# Exactly the calls the code makes. No wildcard action; the only "*" resource is cloudtrail:LookupEvents,
-# which does not support resource-level permissions.
+# Exactly the calls the code makes. No wildcard action and no "*" resource (cloudtrail:LookupEvents, which has no
+# resource-level permissions, is in the polling policy below, bounded by region).
 data "aws_iam_policy_document" "lambda" {
   statement {
     sid       = "WriteOwnLogs"
@@ -100,15 +100,69 @@ data "aws_iam_policy_document" "lambda" {
       resources = [aws_sqs_queue.ingest[0].arn]
     }
   }
+}
+
+# What the function reads outside this module's resources: CloudTrail LookupEvents in exactly the polled regions,
+# and the tuning configuration (config_location): exactly that object or parameter, its key only through that
+# service. A separate policy so it is known at plan time (Tests/DeployTests check it there).
+locals {
+  poll_regions   = length(var.poll_regions) > 0 ? distinct(var.poll_regions) : [local.region]
+  config_s3      = startswith(var.config_location, "s3://") ? trimprefix(var.config_location, "s3://") : ""
+  config_ssm     = startswith(var.config_location, "ssm:") ? trimprefix(var.config_location, "ssm:") : ""
+  config_service = local.config_s3 != "" ? "s3" : (local.config_ssm != "" ? "ssm" : "")
+  config_arn = (
+    local.config_s3 != "" ? "arn:${local.partition}:s3:::${local.config_s3}" :
+    local.config_ssm != "" ? "arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter${local.config_ssm}" : ""
+  )
+}
+
+data "aws_iam_policy_document" "polling_and_configuration" {
+  count = var.enable_polling || local.config_service != "" ? 1 : 0
 
   dynamic "statement" {
     for_each = var.enable_polling ? [1] : []
     content {
       sid       = "PollCloudTrail"
       actions   = ["cloudtrail:LookupEvents"]
-      resources = ["*"] # LookupEvents has no resource-level permissions.
+      resources = ["*"] # LookupEvents has no resource-level permissions: the regions polled bound it.
+      condition {
+        test     = "StringEquals"
+        variable = "aws:RequestedRegion"
+        values   = local.poll_regions
+      }
     }
   }
+
+  dynamic "statement" {
+    for_each = local.config_service != "" ? [1] : []
+    content {
+      sid       = "ReadConfiguration"
+      actions   = [local.config_service == "s3" ? "s3:GetObject" : "ssm:GetParameter"]
+      resources = [local.config_arn]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.config_service != "" && var.config_kms_key_arn != "" ? [1] : []
+    content {
+      sid       = "DecryptConfiguration"
+      actions   = ["kms:Decrypt"]
+      resources = [var.config_kms_key_arn]
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["${local.config_service}.${local.region}.${local.dns_suffix}"]
+      }
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "polling_and_configuration" {
+  count = var.enable_polling || local.config_service != "" ? 1 : 0
+
+  name   = "${local.name}-polling-and-configuration"
+  role   = aws_iam_role.lambda.id
+  policy = data.aws_iam_policy_document.polling_and_configuration[0].json
 }
 
 resource "aws_iam_role_policy" "lambda" {
@@ -147,6 +201,8 @@ resource "aws_lambda_function" "this" {
       TRIPLINE_LOOKBACK_MINUTES = tostring(var.lookback_minutes)
       TRIPLINE_ENVIRONMENT      = var.environment
       TRIPLINE_RETENTION_DAYS   = tostring(var.retention_days)
+      TRIPLINE_POLL_REGIONS     = join(",", var.poll_regions)
+      TRIPLINE_CONFIG           = var.config_location
     })
   }
 
@@ -154,7 +210,7 @@ resource "aws_lambda_function" "this" {
 
   # The log group must exist first so Lambda does not create one without retention; the policy must exist so
   # the first invocations can log.
-  depends_on = [aws_cloudwatch_log_group.lambda, aws_iam_role_policy.lambda, aws_iam_role_policy.destinations]
+  depends_on = [aws_cloudwatch_log_group.lambda, aws_iam_role_policy.lambda, aws_iam_role_policy.destinations, aws_iam_role_policy.polling_and_configuration]
 }
 
 # Asynchronous invocations (EventBridge rules, the schedule, GuardDuty) that still fail after Lambda's retries

@@ -220,6 +220,44 @@ variable "polling_interval_minutes" {
   }
 }
 
+variable "poll_regions" {
+  description = "Regions the scheduled LookupEvents poll reads (TRIPLINE_POLL_REGIONS), each with its own checkpoint; the function may call LookupEvents in exactly these (aws:RequestedRegion). Empty: the function's region. IAM, global STS and console sign-in events are recorded only in us-east-1 (us-gov-west-1, cn-north-1): list it to poll them; they are taken once however many regions are listed."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for r in var.poll_regions : can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]+$", r))])
+    error_message = "poll_regions must be region names such as us-east-1 or eu-west-1."
+  }
+}
+
+variable "config_location" {
+  description = "Where the function reads its tuning configuration at cold start (TRIPLINE_CONFIG): s3://bucket/key, ssm:/parameter/name (String or SecureString), or a path inside the deployment package. Empty: tripline.yml bundled in the package, if any. The function may read exactly that object or parameter."
+  type        = string
+  default     = ""
+
+  validation {
+    condition = (
+      var.config_location == "" ||
+      can(regex("^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+$", var.config_location)) ||
+      can(regex("^ssm:/[a-zA-Z0-9_.\\-/]+$", var.config_location)) ||
+      can(regex("^[^:]+$", var.config_location))
+    )
+    error_message = "config_location must be s3://bucket/key, ssm:/name (a name starting with /) or a path in the package."
+  }
+}
+
+variable "config_kms_key_arn" {
+  description = "Customer-managed KMS key encrypting the configuration (SSE-KMS object or SecureString parameter). The function may decrypt with it only through S3 or SSM in its region (kms:ViaService). Empty: no customer key."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.config_kms_key_arn == "" || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/", var.config_kms_key_arn))
+    error_message = "config_kms_key_arn must be a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<id>)."
+  }
+}
+
 variable "retention_days" {
   description = "How long findings are remembered in DynamoDB (TTL on expires_at, TRIPLINE_RETENTION_DAYS)."
   type        = number

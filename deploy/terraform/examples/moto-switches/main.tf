@@ -72,6 +72,21 @@ variable "with_destinations" {
   default     = false
 }
 
+variable "poll_regions" {
+  type    = list(string)
+  default = []
+}
+
+variable "config_location" {
+  type    = string
+  default = ""
+}
+
+variable "config_kms_key_arn" {
+  type    = string
+  default = ""
+}
+
 variable "event_pattern_max_length" {
   type    = number
   default = 2048
@@ -167,6 +182,9 @@ module "tripline" {
   eventbridge_fallback_pattern = var.eventbridge_fallback_pattern
   event_pattern_max_length     = var.event_pattern_max_length
   enable_polling               = true
+  poll_regions                 = var.poll_regions
+  config_location              = var.config_location
+  config_kms_key_arn           = var.config_kms_key_arn
   enable_guardduty_findings    = true
 
   create_kms_key        = !var.bring_your_own_key_and_topic
