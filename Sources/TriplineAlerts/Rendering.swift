@@ -125,6 +125,8 @@ public enum FindingJSON {
             ("source_ip", .string(f.sourceIP)),
             ("user_agent", .string(f.userAgent)),
             ("error_code", f.errorCode.map(JSONValue.string) ?? .null),
+            // The event in the CloudTrail console of its partition (null when the region or id is not AWS's own).
+            ("console_url", CloudTrailConsole.eventURL(region: f.region, eventID: f.eventID).map(JSONValue.string) ?? .null),
             ("dedup_key", .string(f.dedupKey)),
         ]
         if let alertID { members.append(("alert_id", .string(alertID))) }
@@ -159,6 +161,7 @@ public enum FindingText {
         lines.append("  source   \(e(f.sourceIP))   agent \(e(f.userAgent))")
         lines.append("  event    \(e(f.eventSource)) \(e(f.eventName))   id \(e(f.eventID))"
             + (f.errorCode.map { "   error \(e($0))" } ?? ""))
+        if let url = CloudTrailConsole.eventURL(region: f.region, eventID: f.eventID) { lines.append("  console  \(url)") }
         for (k, (key, value)) in f.request.enumerated() {
             lines.append((k == 0 ? "  request  " : "           ") + "\(e(key)) = \(e(value))")
         }

@@ -60,7 +60,7 @@ struct BusyActors: Sendable {
 
 enum Busy: CaseIterable {
     case scaleOut, scaleIn, instanceCalls, appParameters, appSecret, jenkinsDeploy, jenkinsConfig, terraformIAM,
-         terraformNetwork, terraformBuckets, terraformLogs, ssoConsole, backupSnapshot, backupExpiry
+         terraformNetwork, terraformBuckets, terraformLogs, ssoConsole, backupSnapshot, backupExpiry, appModel
 
     var weight: Int {
         switch self {
@@ -68,7 +68,7 @@ enum Busy: CaseIterable {
         case .appParameters, .appSecret: 12
         case .ssoConsole: 10
         case .scaleOut, .scaleIn, .jenkinsDeploy, .terraformIAM, .terraformNetwork: 6
-        case .jenkinsConfig, .terraformBuckets, .terraformLogs, .backupSnapshot, .backupExpiry: 4
+        case .jenkinsConfig, .terraformBuckets, .terraformLogs, .backupSnapshot, .backupExpiry, .appModel: 4
         }
     }
 
@@ -154,6 +154,15 @@ extension SynthGenerator {
             }
             o.null("responseElements")
             finish(&o, c, "ssm.amazonaws.com", readOnly: true)
+
+        case .appModel:
+            // An application's assistant feature: Converse on its one model, throttled now and then.
+            let c = Call(rng.pick(b.appRoles), at: t, region: r)
+            let name: StaticString = rng.below(3) == 0 ? "ConverseStream" : "Converse"
+            begin(&o, c, "bedrock.amazonaws.com", name, error: rng.below(20) == 0 ? SynthError(code: "ThrottlingException", message: "Too many requests, please wait before trying again.") : nil)
+            o.open("requestParameters"); o.kv("modelId", "anthropic.claude-3-haiku-20240307-v1:0"); o.close()
+            o.null("responseElements")
+            finish(&o, c, "bedrock.amazonaws.com", readOnly: true)
 
         case .appSecret:
             let c = Call(rng.pick(b.appRoles), at: t, region: r)

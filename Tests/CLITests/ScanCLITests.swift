@@ -257,6 +257,35 @@ struct BadInputCLITests {
         }
     }
 
+    @Test("text and JSON link each finding to its event in the CloudTrail console of the event's partition")
+    func consoleLink() throws {
+        func event(_ id: String, region: String) -> JSONValue {
+            let base = Fixtures.event(id: id, name: "StopLogging")
+            return .object((base.objectValue ?? []).map { $0.0 == "awsRegion" ? ($0.0, .string(region)) : $0 })
+        }
+        let log = Fixtures.log([
+            event("6b2f0c1d-3e4a-4b5c-8d6e-7f8a9b0c1d2e", region: "eu-west-1"),
+            event("6b2f0c1d-3e4a-4b5c-8d6e-7f8a9b0c1d2f", region: "cn-north-1"),
+            event("6b2f0c1d-3e4a-4b5c-8d6e-7f8a9b0c1d30", region: "us-gov-west-1"),
+            event("not-a-uuid", region: "us-east-1"),
+        ])
+        let file = Fixtures.temporaryFolder().appendingPathComponent("console.json")
+        try Fixtures.write(log, to: file)
+        let jsonl = try CLI.run(["scan", "--format", "jsonl", "--only", "tripline.cloudtrail.logging-stopped", file.path])
+        #expect(jsonl.status == 0, "stderr: \(jsonl.stderr)")
+        var urls: [String: String] = [:]
+        for case let o? in jsonl.jsonLines { urls[o.text("event_id") ?? "?"] = o.text("console_url") ?? "null" }
+        #expect(urls == [
+            "6b2f0c1d-3e4a-4b5c-8d6e-7f8a9b0c1d2e": "https://eu-west-1.console.aws.amazon.com/cloudtrailv2/home?region=eu-west-1#/events/6b2f0c1d-3e4a-4b5c-8d6e-7f8a9b0c1d2e",
+            "6b2f0c1d-3e4a-4b5c-8d6e-7f8a9b0c1d2f": "https://cn-north-1.console.amazonaws.cn/cloudtrailv2/home?region=cn-north-1#/events/6b2f0c1d-3e4a-4b5c-8d6e-7f8a9b0c1d2f",
+            "6b2f0c1d-3e4a-4b5c-8d6e-7f8a9b0c1d30": "https://console.amazonaws-us-gov.com/cloudtrailv2/home?region=us-gov-west-1#/events/6b2f0c1d-3e4a-4b5c-8d6e-7f8a9b0c1d30",
+            "not-a-uuid": "null",
+        ], "\(urls)")
+        let text = try CLI.run(["scan", "--only", "tripline.cloudtrail.logging-stopped", file.path])
+        #expect(text.stdout.contains("  console  https://eu-west-1.console.aws.amazon.com/cloudtrailv2/home?region=eu-west-1#/events/6b2f0c1d-3e4a-4b5c-8d6e-7f8a9b0c1d2e"))
+        #expect(text.stdout.components(separatedBy: "  console  ").count == 4, "three linked events: \(text.stdout)")
+    }
+
     @Test("an empty file is fine: no events, exit 0")
     func emptyFile() throws {
         let (r, _) = try scan("empty.json", [])

@@ -7,7 +7,7 @@ import TriplineSynth
 
 /// Precision, measured: the built-in catalog over a busy organisation's ordinary activity (`SynthConfig
 /// .busyOrganisation`: autoscaling, CI pipelines with IAM users and roles, Terraform runs, instances calling AWS from
-/// public AWS addresses, Identity Center sessions, backups), with the security menu switched off. High and critical
+/// public AWS addresses, Identity Center sessions, backups, an application calling a Bedrock model), with the security menu switched off. High and critical
 /// mean "act now", so the target is no such alert at all. The figure is printed for the README.
 @Suite struct PrecisionTests {
     static let files = 52  // × 2000 records = 104,000 events
@@ -58,7 +58,7 @@ import TriplineSynth
         let text = String(decoding: out, as: UTF8.self)
         for needle in ["user/jenkins-deploy", "AWSServiceRoleForAutoScaling", "\"RunInstances\"", "\"TerminateInstances\"",
                        "assumed-role/platform-terraform/GitHubActions", "AWSReservedSSO_PowerUserAccess", "\"sourceIPAddress\":\"52.",
-                       "\"invokedBy\":\"backup.amazonaws.com\"", "\"GetParametersByPath\"", "\"PutBucketPolicy\""] {
+                       "\"invokedBy\":\"backup.amazonaws.com\"", "\"GetParametersByPath\"", "\"PutBucketPolicy\"", "\"Converse\""] {
             #expect(text.contains(needle), "\(needle)")
         }
         #expect(gen.stats.security == 0)
