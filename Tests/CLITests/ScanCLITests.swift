@@ -260,7 +260,8 @@ struct BadInputCLITests {
     @Test("text and JSON link each finding to its event in the CloudTrail console of the event's partition")
     func consoleLink() throws {
         func event(_ id: String, region: String) -> JSONValue {
-            let base = Fixtures.event(id: id, name: "StopLogging")
+            // A trail of its own per event: logging-stopped folds one trail's stops into one alert.
+            let base = Fixtures.event(id: id, name: "StopLogging", trail: "trail-" + id)
             return .object((base.objectValue ?? []).map { $0.0 == "awsRegion" ? ($0.0, .string(region)) : $0 })
         }
         let log = Fixtures.log([

@@ -27,11 +27,27 @@ struct TemplateParityTests {
         return Set(matches(#"^  ([A-Za-z0-9]+):$"#, in: String(text[start.upperBound..<end.lowerBound])))
     }
 
-    /// The keys of the Lambda function's `environment { variables = { … } }` block.
-    static func terraformEnvironment(_ text: String) -> Set<String> {
-        guard let start = text.range(of: "  environment {\n    variables = {\n"), let end = text.range(of: "\n    }", range: start.upperBound..<text.endIndex)
+    /// The module's variables, in whichever of its top-level `.tf` files they are declared.
+    static func moduleText() throws -> String {
+        let dir = repositoryRoot.appendingPathComponent("deploy/terraform")
+        return try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".tf") }.sorted()
+            .map { try String(contentsOf: dir.appendingPathComponent($0), encoding: .utf8) }.joined(separator: "\n")
+    }
+
+    /// The keys of the Lambda function's `environment { variables = … }` block (a literal map, or a literal map merged
+    /// onto `local.destination_environment`), the destinations' `TRIPLINE_DESTINATION_<NAME>` keys included.
+    static func terraformEnvironment(_ lambda: String, destinations: String) -> Set<String> {
+        guard let start = lambda.range(of: "  environment {\n"), let end = lambda.range(of: "\n    }", range: start.upperBound..<lambda.endIndex)
         else { return [] }
-        return Set(matches(#"^\s+([A-Z][A-Z0-9_]*)\s+="#, in: String(text[start.upperBound..<end.lowerBound])))
+        let block = String(lambda[start.upperBound..<end.lowerBound])
+        var names = Set(matches(#"^\s+([A-Z][A-Z0-9_]*)\s+="#, in: block))
+        if block.contains("local.destination_environment") {
+            // `NAME = { name = … }` or `NAME = merge(` entries of the destinations map (SNS among them).
+            for name in matches(#"\b([A-Z][A-Z0-9]*) = (?:\{ name =|merge\()"#, in: destinations, options: []) {
+                names.insert("TRIPLINE_DESTINATION_" + name)
+            }
+        }
+        return names
     }
 
     /// The keys under the SAM function's `Environment: Variables:`.
@@ -39,7 +55,8 @@ struct TemplateParityTests {
         guard let start = text.range(of: "      Environment:\n        Variables:\n") else { return [] }
         var names: Set<String> = []
         for line in text[start.upperBound...].split(separator: "\n", omittingEmptySubsequences: false) {
-            guard line.hasPrefix("          "), !line.hasPrefix("           ") else { break }
+            guard line.hasPrefix("          ") else { break }
+            if line.hasPrefix("           ") || line.trimmingCharacters(in: .whitespaces).hasPrefix("#") { continue }  // a value's lines, a comment
             if let colon = line.firstIndex(of: ":") { names.insert(line[..<colon].trimmingCharacters(in: .whitespaces)) }
         }
         return names
@@ -80,7 +97,7 @@ struct TemplateParityTests {
 
     @Test("every Terraform variable has a SAM parameter or a stated reason to be Terraform-only, and every SAM parameter a variable")
     func parameters() throws {
-        let variables = Self.terraformVariables(try Self.read("deploy/terraform/variables.tf"))
+        let variables = Self.terraformVariables(try Self.moduleText())
         let parameters = Self.samParameters(try Self.read("template-sam.yaml"))
         let docs = try Self.read("docs/deploy.md")
         #expect(variables.count >= 50 && variables.contains("poll_regions") && variables.contains("config_location"))
@@ -101,13 +118,14 @@ struct TemplateParityTests {
 
     @Test("Terraform and SAM set the same function environment variables, which the service reads")
     func environment() throws {
-        let terraform = Self.terraformEnvironment(try Self.read("deploy/terraform/lambda.tf"))
+        let terraform = Self.terraformEnvironment(try Self.read("deploy/terraform/lambda.tf"), destinations: try Self.read("deploy/terraform/destinations.tf"))
         let sam = Self.samEnvironment(try Self.read("template-sam.yaml"))
         #expect(terraform.count >= 9 && terraform.isSuperset(of: ["TRIPLINE_POLL_REGIONS", "TRIPLINE_CONFIG", "ALERT_SNS_ARN"]), "\(terraform.sorted())")
         #expect(terraform == sam, "only Terraform: \(terraform.subtracting(sam).sorted()); only SAM: \(sam.subtracting(terraform).sorted())")
         // Every name is one the function reads (a misspelt variable would be ignored silently).
         let service = try Self.read("Sources/TriplineService/Handler.swift") + (try Self.read("Sources/TriplineService/ConfigurationSource.swift"))
-        for name in terraform where name != "TRIPLINE_ENVIRONMENT" {
+        #expect(terraform.isSuperset(of: ["TRIPLINE_DESTINATION_SLACK", "TRIPLINE_DESTINATION_SNS"]), "\(terraform.sorted())")
+        for name in terraform where name != "TRIPLINE_ENVIRONMENT" && !name.hasPrefix("TRIPLINE_DESTINATION_") {
             #expect(service.contains("\"\(name)\""), "\(name) is set by the templates but not read by TriplineService")
         }
     }

@@ -53,7 +53,7 @@ final class FakeLookupEvents: @unchecked Sendable {
     }
 
     private func answer(_ request: LoopbackHTTPServer.Request) -> LoopbackHTTPServer.Response {
-        guard request.method == "POST", request.headers["x-amz-target"] == "CloudTrail_20131101.LookupEvents",
+        guard request.method == "POST", request.headers["x-amz-target"] == "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents",
             request.headers["content-type"] == "application/x-amz-json-1.1"
         else { return refuse(400, "UnknownOperationException", "not a JSON 1.1 LookupEvents request") }
         let scope: SigV4Scope
