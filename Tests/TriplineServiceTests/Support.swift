@@ -211,8 +211,9 @@ struct MotoStack {
     var dynamo: DynamoDBClient { DynamoDBClient(client) }
     var store: DynamoDBFindingStore { DynamoDBFindingStore(dynamo: dynamo, table: table) }
 
-    static func make() async throws -> MotoStack {
-        let server = try await MotoServer.shared()
+    /// On the shared moto, or on `server` (a load test takes a dedicated one so as not to starve the others).
+    static func make(on dedicated: MotoServer? = nil) async throws -> MotoStack {
+        let server = if let dedicated { dedicated } else { try await MotoServer.shared() }
         let client = motoClient(server)
         let table = uniqueName("tripline-findings")
         try createFindingsTable(server, table)
