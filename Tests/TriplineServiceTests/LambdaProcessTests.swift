@@ -72,7 +72,7 @@ struct LambdaProcessTests {
     @Test("the built bootstrap under AWS's Runtime Interface Emulator answers every payload shape")
     func runtimeInterfaceEmulator() async throws {
         let stack = try await MotoStack.make()
-        let lookups = try FakeLookupEvents()
+        let lookups = try FakeLookupEvents(secrets: [MotoServer.accessKeyId: MotoServer.secretAccessKey])  // the bootstrap signs with moto's keys
         lookups.add(stopLogging(trail: uniqueName("polled"), at: nowEpoch() - 200))
         let (bucket, queue, queueArn) = try await stack.bucketWithNotifications()
         try await stack.s3.putObject(bucket: bucket, key: logKey("rie"), body: gzip(logFile([stopLogging(trail: uniqueName("s3"), at: nowEpoch() - 100)])))
