@@ -2,10 +2,8 @@ import Foundation
 
 #if canImport(Glibc)
 import Glibc
-private let proxyStreamSocket = Int32(SOCK_STREAM.rawValue)
 #else
 import Darwin
-private let proxyStreamSocket = SOCK_STREAM
 #endif
 
 /// What the proxy does to one request.
@@ -271,37 +269,12 @@ public final class FaultProxy: @unchecked Sendable {
     }
 
     private func forward(_ m: ParsedHTTPMessage) throws -> ParsedHTTPMessage {
-        let fd = socket(AF_INET, proxyStreamSocket, 0)
-        guard fd >= 0 else { throw TestSocketError("socket") }
-        defer { close(fd) }
-        var tv = timeval(tv_sec: 30, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = in_port_t(UInt16(upstreamPort).bigEndian)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard rc == 0 else { throw TestSocketError("connect upstream 127.0.0.1:\(upstreamPort)") }
         var head = m.startLine.joined(separator: " ") + "\r\n"
         for (k, v) in m.headers where k != "connection" && k != "content-length" && k != "transfer-encoding" {
             head += "\(k): \(v)\r\n"
         }
         head += "content-length: \(m.body.count)\r\nconnection: close\r\n\r\n"
-        try writeAll(fd, Array(head.utf8) + m.body)
-        var response: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = read(fd, &buffer, buffer.count)
-            if n < 0 { throw TestSocketError("read upstream") }
-            if n == 0 { break }
-            response.append(contentsOf: buffer[0..<n])
-        }
-        guard let parsed = parseHTTPMessage(response, isResponse: true) else {
-            throw TestSocketError(message: "unparseable upstream response")
-        }
-        return parsed
+        return try loopbackExchange(port: upstreamPort, request: Array(head.utf8) + m.body, timeoutSeconds: 30)
     }
 
     // MARK: - Requests and errors by service

@@ -56,6 +56,16 @@ func localPort(of fd: Int32) throws -> Int {
 public func rawHTTP(
     port: Int, method: String, path: String, headers: [String: String] = [:], body: [UInt8] = [], timeoutSeconds: Int = 10
 ) throws -> (status: Int, body: [UInt8]) {
+    var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\nContent-Length: \(body.count)\r\n"
+    for (k, v) in headers { head += "\(k): \(v)\r\n" }
+    head += "\r\n"
+    let parsed = try loopbackExchange(port: port, request: Array(head.utf8) + body, timeoutSeconds: timeoutSeconds)
+    return (parsed.status, parsed.body)
+}
+
+/// Sends one complete HTTP/1.1 request (which asks for `Connection: close`) on a fresh loopback connection and
+/// reads the response to the end.
+func loopbackExchange(port: Int, request: [UInt8], timeoutSeconds: Int) throws -> ParsedHTTPMessage {
     let fd = socket(AF_INET, streamSocket, 0)
     guard fd >= 0 else { throw TestSocketError("socket") }
     defer { close(fd) }
@@ -69,22 +79,19 @@ public func rawHTTP(
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
     }
     guard rc == 0 else { throw TestSocketError("connect 127.0.0.1:\(port)") }
-    var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\nContent-Length: \(body.count)\r\n"
-    for (k, v) in headers { head += "\(k): \(v)\r\n" }
-    head += "\r\n"
-    try writeAll(fd, Array(head.utf8) + body)
+    try writeAll(fd, request)
     var response: [UInt8] = []
     var buffer = [UInt8](repeating: 0, count: 65536)
     while true {
         let n = read(fd, &buffer, buffer.count)
-        if n < 0 { throw TestSocketError("read") }
+        if n < 0 { throw TestSocketError("read from 127.0.0.1:\(port)") }
         if n == 0 { break }
         response.append(contentsOf: buffer[0..<n])
     }
     guard let parsed = parseHTTPMessage(response, isResponse: true) else {
         throw TestSocketError(message: "unparseable HTTP response from port \(port)")
     }
-    return (parsed.status, parsed.body)
+    return parsed
 }
 
 func writeAll(_ fd: Int32, _ bytes: [UInt8]) throws {
