@@ -44,6 +44,10 @@ public final class AsyncHTTPClientTransport: HTTPTransport {
         // the AWS client's retry policy (short waits for connection failures) and an invocation's call budget
         // decide what happens next, within the time the invocation has.
         configuration.connectionPool.retryConnectionEstablishment = false
+        // One transport serves every caller in the process (a scan's parallel S3 reads, the destinations' fan-out, a
+        // test process's suites against one moto). AsyncHTTPClient's default of 8 connections per host makes callers
+        // queue, and a queued request fails with getConnectionFromPoolTimeout once it has waited the connect timeout.
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
