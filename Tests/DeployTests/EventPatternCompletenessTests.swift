@@ -30,7 +30,7 @@ struct EventPatternCompletenessTests {
         let client = AWSClient(
             region: MotoServer.region,
             credentials: StaticCredentialProvider(accessKeyId: MotoServer.accessKeyId, secretAccessKey: MotoServer.secretAccessKey),
-            endpoint: moto.endpoint, timeout: .seconds(30))
+            endpoint: moto.endpoint, timeout: .seconds(120))  // moto matches each PutEvents batch against every rule: slow on a busy machine
         let sqs = SQSClient(client)
         let bridge = EventBridgeClient(client)
         let queue = try await sqs.createQueue(name: uniqueName("tripline-patterns"))
