@@ -40,6 +40,14 @@ struct DeployedStack: Sendable {
     // MARK: - Preparation
 
     /// Copies deploy/ into a temporary directory and prepares the environment for terraform and the aws CLI.
+    /// The same work directory, but rooted at deploy/terraform/examples/moto-switches (the plan tests' root module).
+    static func prepareSwitches(on moto: MotoServer) throws -> DeployedStack {
+        let stack = try prepare(on: moto)
+        return DeployedStack(
+            moto: moto, workDir: stack.workDir, rootDir: stack.rootDir.deletingLastPathComponent().appendingPathComponent("moto-switches"),
+            environment: stack.environment, environmentName: stack.environmentName)
+    }
+
     static func prepare(on moto: MotoServer) throws -> DeployedStack {
         guard moto.endpoint.hasPrefix("http://127.0.0.1:") else {
             throw CommandError(description: "refusing to deploy to \(moto.endpoint): loopback only")

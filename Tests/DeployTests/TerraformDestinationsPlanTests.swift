@@ -10,11 +10,8 @@ struct TerraformDestinationsPlanTests {
     @Test("environment and IAM scoped to the secrets given; nothing without them", .timeLimit(.minutes(10)))
     func destinations() async throws {
         let moto = try await MotoServer.shared()
-        var stack = try DeployedStack.prepare(on: moto)
+        let stack = try DeployedStack.prepareSwitches(on: moto)
         defer { stack.removeWorkDir() }
-        stack = DeployedStack(
-            moto: moto, workDir: stack.workDir, rootDir: stack.rootDir.deletingLastPathComponent().appendingPathComponent("moto-switches"),
-            environment: stack.environment, environmentName: stack.environmentName)
         try await stack.terraform(["init", "-input=false", "-no-color"])
         let planned = stack
         @Sendable func plan(_ name: String, _ vars: [String]) async throws -> [String: [String: Any]] {

@@ -50,11 +50,8 @@ struct TerraformSwitchPlanTests {
     @Test("organisation trail, log-archive bucket, forwarding, fallback, own key and topic, concurrency, partition", .timeLimit(.minutes(10)))
     func switchCombinations() async throws {
         let moto = try await MotoServer.shared()
-        var stack = try DeployedStack.prepare(on: moto)
+        let stack = try DeployedStack.prepareSwitches(on: moto)
         defer { stack.removeWorkDir() }
-        stack = DeployedStack(
-            moto: moto, workDir: stack.workDir, rootDir: stack.rootDir.deletingLastPathComponent().appendingPathComponent("moto-switches"),
-            environment: stack.environment, environmentName: stack.environmentName)
         try await stack.terraform(["init", "-input=false", "-no-color"])
         let patterns = try Self.committedPatterns()
         #expect(patterns.regular.count >= 2, "several patterns expected")
