@@ -86,6 +86,7 @@ public struct AlertPipeline: Sendable {
     /// Seconds a claim outlives its run's deadline (clock skew between hosts); past it a dead owner's claim is
     /// taken over.
     public let claimMargin: Int
+    public static let defaultClaimMargin = 30
     /// Seconds a claim lasts for a run without a deadline (`tripline watch`, tests).
     public let claimWithoutDeadline: Int
     private let rules: [String: Rule]
@@ -111,7 +112,7 @@ public struct AlertPipeline: Sendable {
 
     public init(
         rules: [Rule], store: any FindingStore, sink: any AlertSink, minimumSeverity: Severity = .medium,
-        claimMargin: Int = 30, claimWithoutDeadline: Int = 300, defaultWindow: Int = 7 * 86400,
+        claimMargin: Int = defaultClaimMargin, claimWithoutDeadline: Int = 300, defaultWindow: Int = 7 * 86400,
         now: @escaping @Sendable () -> Int = { Int(Date().timeIntervalSince1970) }
     ) {
         self.store = store

@@ -24,6 +24,9 @@ public enum ProxyFault: Sendable, Equatable, Hashable, CustomStringConvertible {
     case refuse
     /// Reset the connection without forwarding (a process that is gone: nothing it sends lands).
     case drop
+    /// Read the request and never answer nor forward it, until the client goes away or the proxy stops (a service
+    /// that hangs: the caller is stuck right there, for a test to kill or freeze it at that point).
+    case blackhole
 
     public var description: String {
         switch self {
@@ -34,6 +37,7 @@ public enum ProxyFault: Sendable, Equatable, Hashable, CustomStringConvertible {
         case .resetMidBody: "reset-mid-body"
         case .refuse: "refused"
         case .drop: "dropped"
+        case .blackhole: "blackhole"
         }
     }
 
@@ -205,6 +209,9 @@ public final class FaultProxy: @unchecked Sendable {
         case .drop:
             reset(client)
             return
+        case .blackhole:
+            holdUntilGone(client)
+            return
         case .serverError, .throttle:
             let (status, contentType, body) = Self.errorResponse(fault, request: request)
             let ok = respond(client, status: status, headers: [("Content-Type", contentType)], body: Array(body.utf8))
@@ -246,6 +253,18 @@ public final class FaultProxy: @unchecked Sendable {
         }
         let ok = respond(client, status: upstream.status, reason: reason, headers: responseHeaders, body: upstream.body)
         update { $0.delivered = ok }
+        close(client)
+    }
+
+    /// Waits until the client closes its end (or the proxy stops), reading and discarding whatever it sends.
+    private func holdUntilGone(_ client: Int32) {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while !lock.withLock({ stopped }) {
+            var p = pollfd(fd: client, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&p, 1, 200)
+            if ready < 0 && errno != EINTR { break }
+            if ready > 0 && read(client, &buffer, buffer.count) <= 0 { break }
+        }
         close(client)
     }
 
