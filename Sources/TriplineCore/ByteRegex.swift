@@ -83,6 +83,9 @@ struct ByteRegex: Sendable {
 
     let program: [Inst]
     let multiline: Bool
+    /// An EventBridge `wildcard` operand every value this regex matches also matches (its literal runs in order,
+    /// anything else a `*`), or nil when it keeps no literal. For event patterns, which have no regexes.
+    let wildcard: String?
     /// The same program as a DFA, when it stays small (nearly always): one table step per byte.
     let dfa: ByteRegexDFA?
 
@@ -98,6 +101,7 @@ struct ByteRegex: Sendable {
         program.append(.match)
         self.program = program
         self.multiline = multiline
+        wildcard = ByteRegex.wildcard(node, multiline: multiline)
         // A pattern whose every match ends at `$` (and that is not also tied to `^`) is decided near the end of
         // the value: read backwards, the reversed pattern is anchored at its start, and most values fail within a
         // few bytes instead of being scanned whole (an ARN that must end in an instance id, a host suffix).
@@ -323,6 +327,43 @@ struct ByteRegex: Sendable {
         case .alternation(let branches): branches.allSatisfy(endsAnchored)
         case .set, .repeated, .lineStart: false
         }
+    }
+
+    /// See ``wildcard``. Only a leading `^` (without the m flag) drops the leading star; a trailing `$` keeps the
+    /// trailing one, since `$` also matches before a final newline.
+    private static func wildcard(_ node: Node, multiline: Bool) -> String? {
+        var items: [Node] = if case .concat(let items) = node { items } else { [node] }
+        var out = "*"
+        var endsWithStar = true
+        if !multiline, case .lineStart = items.first {
+            items.removeFirst()
+            out = ""
+            endsWithStar = false
+        }
+        var literals = 0
+        func star() {
+            if !endsWithStar { out += "*" }
+            endsWithStar = true
+        }
+        func literal(_ b: UInt8) {
+            // EventBridge wildcards escape `*` and `\` with a backslash.
+            if b == UInt8(ascii: "*") || b == UInt8(ascii: "\\") { out += "\\" }
+            out.unicodeScalars.append(UnicodeScalar(b))
+            endsWithStar = false
+            literals += 1
+        }
+        for item in items {
+            switch item {
+            case .set(let set):
+                if let b = set.single, (0x20...0x7E).contains(b) { literal(b) } else { star() }
+            case .repeated(.set(let set), let min, let max) where min == max && min <= 16:
+                if let b = set.single, (0x20...0x7E).contains(b) { for _ in 0..<min { literal(b) } } else { star() }
+            default:
+                star()
+            }
+        }
+        star()
+        return literals > 0 ? out : nil
     }
 
     /// Whether every match must start where `^` holds: the reversed pattern's matches all end at `$`.

@@ -28,6 +28,10 @@ public enum EventPattern {
         /// Routes every CloudTrail event on behalf of rules no pattern can filter for. Deployments that also
         /// ingest the S3 log files leave it out: those rules then run on the log files alone.
         public var fallback = false
+        /// Its rules need read-only management events (`Describe*`, `Get*`, `List*` calls), which EventBridge
+        /// delivers only to a rule in state `ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS`. Such branches are packed
+        /// apart, so that opting in to them widens these patterns alone.
+        public var readOnlyEvents = false
         /// The pattern as sent to EventBridge (minified).
         public var text: String { pattern.serialized() }
     }
@@ -52,7 +56,7 @@ public enum EventPattern {
             out += fallbacks.isEmpty ? "],\n" : "\n  ],\n"
             out += "  \"patterns\": ["
             out += patterns.map { p in
-                "\n    {\n      \"name\": \(JSONValue.string(p.name).serialized()),\n      \"fallback\": \(p.fallback),\n      \"rules\": \(JSONValue.array(p.rules.map(JSONValue.string)).serialized()),\n      \"pattern\": \(JSONValue.string(p.text).serialized())\n    }"
+                "\n    {\n      \"name\": \(JSONValue.string(p.name).serialized()),\n      \"fallback\": \(p.fallback),\n      \"readOnlyEvents\": \(p.readOnlyEvents),\n      \"rules\": \(JSONValue.array(p.rules.map(JSONValue.string)).serialized()),\n      \"pattern\": \(JSONValue.string(p.text).serialized())\n    }"
             }.joined(separator: ",")
             out += "\n  ]\n}\n"
             return out
@@ -71,7 +75,7 @@ public enum EventPattern {
                           Name: !Sub "${Prefix}-${Environment}-ct-\(p.name)"
                           Description: "CloudTrail events for \(p.rules.count) Tripline rule(s) (\(p.name))"
                           EventBusName: default
-                          EventPattern: '\(p.text.replacingOccurrences(of: "'", with: "''"))'
+                          EventPattern: '\(p.text.replacingOccurrences(of: "'", with: "''"))'\(p.readOnlyEvents ? "\n      State: !If [ReceiveReadOnlyEvents, ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS, ENABLED]" : "")
                           Targets:
                             - Id: tripline-lambda
                               Arn: !GetAtt Function.Arn
@@ -111,31 +115,43 @@ public enum EventPattern {
             }
         }
 
-        // Group by event source (the operands of `eventSource`, or none).
-        var groups: [(key: String, sources: [JSONValue]?, branches: [Branch])] = []
-        for b in branches {
+        // A branch another one covers is dropped across groups too (a rule on any call by root covers a rule on
+        // root's console sign-in) — but a branch that cannot need held-back reads never stands in for one that can.
+        let reads = Dictionary(branches.map { ($0, needsReadOnlyEvents($0)) }, uniquingKeysWith: { a, _ in a })
+        let kept = branches.enumerated().filter { i, b in
+            !branches.enumerated().contains { j, c in
+                j != i && c.covers(b) && (reads[c]! || !reads[b]!) && (!b.covers(c) || j < i)
+            }
+        }.map(\.element)
+
+        // Group by event source (the operands of `eventSource`, or none), branches that need read-only events apart
+        // (named `r-…`).
+        var groups: [(key: String, sources: [JSONValue]?, reads: Bool, branches: [Branch])] = []
+        for b in kept {
             let sources = b.constraints["eventSource"]
-            let key = sources.map { groupName($0) } ?? "any"
-            if let i = groups.firstIndex(where: { $0.key == key && $0.sources == sources }) {
+            let reads = reads[b]!
+            let key = (reads ? "r-" : "") + (sources.map { groupName($0, limit: reads ? 12 : 14) } ?? "any")
+            if let i = groups.firstIndex(where: { $0.key == key && $0.sources == sources && $0.reads == reads }) {
                 groups[i].branches.append(b)
             } else {
-                groups.append((key, sources, [b]))
+                groups.append((key, sources, reads, [b]))
             }
         }
-        groups.sort { $0.key < $1.key }
+        groups.sort { ($0.reads ? 1 : 0, $0.key) < ($1.reads ? 1 : 0, $1.key) }
 
         // Each group's branches, merged and split to size; then groups share patterns while they fit.
         var chunks: [Chunk] = []
         for group in groups {
             let merged = simplify(group.branches)
             for piece in pack(merged, sources: group.sources, maxLength: maxLength) {
-                let ids = Set(group.branches.filter { b in piece.contains { $0.covers(b) } }.flatMap { owners[$0] ?? [] })
-                chunks.append(Chunk(name: group.key, sources: group.sources, branches: piece, rules: ids))
+                // Every rule with a branch this piece covers, in whichever group the branch was.
+                let ids = Set(branches.filter { b in piece.contains { $0.covers(b) } && (reads[b]! ? group.reads : true) }.flatMap { owners[$0] ?? [] })
+                chunks.append(Chunk(name: group.key, sources: group.sources, reads: group.reads, branches: piece, rules: ids))
             }
         }
         var bins: [[Chunk]] = []
         for c in chunks {
-            if let i = bins.firstIndex(where: { render($0 + [c]).serialized().utf8.count <= maxLength }) {
+            if let i = bins.firstIndex(where: { $0[0].reads == c.reads && render($0 + [c]).serialized().utf8.count <= maxLength }) {
                 bins[i].append(c)
             } else {
                 bins.append([c])
@@ -147,11 +163,13 @@ public enum EventPattern {
             var name = bin.count == 1 ? bin[0].name : "\(bin[0].name)-and-\(bin.count - 1)"
             used[name, default: 0] += 1
             if used[name]! > 1 { name += "-\(used[name]!)" }
-            patterns.append(Pattern(name: name, rules: bin.reduce(into: Set<String>()) { $0.formUnion($1.rules) }.sorted(), pattern: render(bin)))
+            patterns.append(Pattern(
+                name: name, rules: bin.reduce(into: Set<String>()) { $0.formUnion($1.rules) }.sorted(), pattern: render(bin),
+                readOnlyEvents: bin[0].reads))
         }
         if !fallbacks.isEmpty {
             let all = JSONValue.object([("detail-type", detailTypes)])
-            patterns.append(Pattern(name: "fallback", rules: fallbacks.map(\.rule).sorted(), pattern: all, fallback: true))
+            patterns.append(Pattern(name: "fallback", rules: fallbacks.map(\.rule).sorted(), pattern: all, fallback: true, readOnlyEvents: true))
         }
         return Compilation(patterns: patterns, fallbacks: fallbacks, maxLength: maxLength)
     }
@@ -159,19 +177,19 @@ public enum EventPattern {
     static var detailTypes: JSONValue { .array(cloudTrailDetailTypes.map(JSONValue.string)) }
 
     /// `iam.amazonaws.com` → `iam`; several sources joined; lowercase letters, digits and hyphens only.
-    static func groupName(_ sources: [JSONValue]) -> String {
+    static func groupName(_ sources: [JSONValue], limit: Int = 14) -> String {
         let names = sources.map { s -> String in
             let text: String
             switch s {
             case .string(let v): text = v
-            default: text = "x"
+            default: text = "any"  // anything-but, prefixes: no one source to name
             }
             let head = text.split(separator: ".").first.map(String.init) ?? text
             return String(head.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "-" })
         }
-        // At most 14 characters: with "-and-NN" and a "-N" suffix a name stays within 23, so the EventBridge rule
-        // `<prefix>-<environment>-ct-<name>` fits its 64.
-        var joined = String(names.sorted().joined(separator: "-").prefix(14))
+        // At most 14 characters (12 after `r-`): with "-and-NN" and a "-N" suffix a name stays within 23, so the
+        // EventBridge rule `<prefix>-<environment>-ct-<name>` fits its 64.
+        var joined = String(names.sorted().joined(separator: "-").prefix(limit))
         while joined.hasSuffix("-") { joined.removeLast() }
         return joined
     }
@@ -202,6 +220,32 @@ public enum EventPattern {
                 c[field] = operands
             }
             return Branch(constraints: c)
+        }
+    }
+
+    /// Prefixes of the read-only calls EventBridge holds back from rules not opted in to them (other read-only
+    /// calls are delivered like writes).
+    static let heldBackReadPrefixes = ["Describe", "Get", "List"]
+
+    /// Whether the branch can match a read-only call EventBridge holds back: its eventName may start with
+    /// `Describe`, `Get` or `List` (an unconstrained name may), unless it requires `readOnly: false`.
+    static func needsReadOnlyEvents(_ b: Branch) -> Bool {
+        let isFalse: (JSONValue) -> Bool = { $0 == .bool(false) || $0 == .object([("equals-ignore-case", .string("false"))]) }
+        if let ro = b.constraints["readOnly"], ro.allSatisfy(isFalse) { return false }
+        guard let names = b.constraints["eventName"] else { return true }
+        func held(_ name: String) -> Bool { heldBackReadPrefixes.contains { name.hasPrefix($0) } }
+        return names.contains { operand in
+            switch operand {
+            case .string(let name): return held(name)
+            case .object(let members):
+                guard let (op, value) = members.first else { return true }
+                switch (op, value) {
+                case ("prefix", .string(let p)): return heldBackReadPrefixes.contains { $0.hasPrefix(p) || p.hasPrefix($0) }
+                case ("equals-ignore-case", .string(let n)): return heldBackReadPrefixes.contains { n.lowercased().hasPrefix($0.lowercased()) }
+                default: return true  // anything-but, suffix, wildcard, exists: may be a read
+                }
+            default: return false
+            }
         }
     }
 
@@ -250,19 +294,36 @@ public enum EventPattern {
         }
     }
 
-    /// `not <selection>` where the selection is one test of exact values on one field: `anything-but` those
-    /// values (or the field absent, unless CloudTrail always writes it). Anything else: no constraint.
+    /// `not <selection>`: the selection is an `or` of groups, so its negation is the `and` of each group's. A group
+    /// of one matcher negates into a constraint: exact values into `anything-but` those values (or the field absent,
+    /// unless CloudTrail always writes it), `exists: true` into `exists: false` and back on string fields. Anything
+    /// else negates into no constraint.
     static func negation(_ d: Detection, _ inner: Condition) -> [Branch] {
         let everything = [Branch(constraints: [:])]
         guard case .selection(let i) = inner else { return everything }
         let s = d.selections[i]
-        guard !s.isKeywords, s.groups.count == 1, s.groups[0].count == 1 else { return everything }
-        let m = s.groups[0][0]
-        guard let field = ebField(m.path.description), m.exists == nil, !m.negate, !m.hasNullTest, !m.requireAll || m.tests.count == 1
-        else { return everything }
+        guard !s.isKeywords, !s.groups.isEmpty else { return everything }
+        var product = everything
+        for group in s.groups {
+            guard group.count == 1, let side = negation(of: group[0]) else { continue }  // no constraint: a superset
+            let next = product.flatMap { p in side.map { p.and($0) } }
+            if next.count > maxBranches { continue }
+            product = next
+        }
+        return product
+    }
+
+    /// The branches `not <matcher>` widens to, or nil when it constrains nothing.
+    static func negation(of m: FieldMatcher) -> [Branch]? {
+        guard let field = ebField(m.path.description), !m.negate, !m.hasNullTest else { return nil }
+        if let exists = m.exists {
+            if exists { return [Branch(constraints: [field: [.object([("exists", .bool(false))])]])] }
+            return scalarFields.contains(field) ? [Branch(constraints: [field: [.object([("exists", .bool(true))])]])] : nil
+        }
+        guard !m.requireAll || m.tests.count == 1 else { return nil }
         var values: [JSONValue] = []
         for t in m.tests {
-            guard case .pattern(let p) = t, let literal = m.patterns[Int(p)].exactSource else { return everything }
+            guard case .pattern(let p) = t, let literal = m.patterns[Int(p)].exactSource else { return nil }
             values.append(.string(literal))
         }
         let canonical = canonicalFields.contains(field) || m.patterns.allSatisfy(\.cased)
@@ -340,6 +401,11 @@ public enum EventPattern {
                 out.append(.object([("numeric", .array([.string(symbol), .number(text)]))]))
                 // Sigma also compares numeric strings; EventBridge's numeric matching reads numbers only.
                 out.append(.object([("wildcard", .string("*"))]))
+            case .regex(let r):
+                // The regex's literal skeleton (`:assumed-role/*/i-*`), on fields that always hold strings (an
+                // EventBridge wildcard matches strings only).
+                guard scalarFields.contains(field), let w = m.regexes[Int(r)].fast?.wildcard else { return nil }
+                out.append(.object([("wildcard", .string(w))]))
             default:
                 return nil
             }
@@ -448,6 +514,7 @@ public enum EventPattern {
     struct Chunk {
         var name: String
         var sources: [JSONValue]?
+        var reads = false
         var branches: [Branch]
         var rules: Set<String>
     }

@@ -40,11 +40,21 @@ struct TerraformSwitchPlanTests {
         ((r["module.tripline.aws_lambda_function.this"]?["environment"] as? [[String: Any]])?.first?["variables"] as? [String: String]) ?? [:]
     }
 
-    static func committedPatterns() throws -> (regular: [String], fallback: [String]) {
+    static func committedPatterns() throws -> (regular: [String], fallback: [String], readOnly: Set<String>) {
         let file = try parseJSON(String(contentsOf: repositoryRoot.appendingPathComponent("deploy/eventbridge-patterns.json"), encoding: .utf8))
         let patterns = (file as? [String: Any])?["patterns"] as? [[String: Any]] ?? []
         let names = { (fallback: Bool) in patterns.filter { ($0["fallback"] as? Bool ?? false) == fallback }.compactMap { $0["name"] as? String } }
-        return (names(false), names(true))
+        let readOnly = patterns.filter { $0["readOnlyEvents"] as? Bool == true }.compactMap { $0["name"] as? String }
+        return (names(false), names(true), Set(readOnly))
+    }
+
+    /// `prefix["name"]` resources' states by name.
+    static func ruleStates(_ resources: [String: [String: Any]], _ prefix: String) -> [String: String] {
+        var out: [String: String] = [:]
+        for (key, r) in resources where key.hasPrefix(prefix + "[\"") {
+            out[String(key.dropFirst(prefix.count + 2).dropLast(2))] = r["state"] as? String ?? "(unset)"
+        }
+        return out
     }
 
     @Test("organisation trail, log-archive bucket, forwarding, fallback, own key and topic, concurrency, partition", .timeLimit(.minutes(10)))
@@ -76,7 +86,7 @@ struct TerraformSwitchPlanTests {
             "config_kms_key_arn=arn:aws:kms:eu-west-1:123456789012:key/33333333-3333-3333-3333-333333333333",
         ])
         async let crossPlan = plan("cross", [
-            "cross_account_bucket=true", "forwarding=all", "eventbridge_fallback_pattern=true", "bring_your_own_key_and_topic=true",
+            "cross_account_bucket=true", "forwarding=all", "eventbridge_fallback_pattern=true", "eventbridge_read_only_events=true", "bring_your_own_key_and_topic=true",
             #"poll_regions=["eu-west-1","ap-southeast-2"]"#, "config_location=ssm:/tripline/switches/config",
         ])
         let org = try resources("org", try await orgPlan)
@@ -134,6 +144,20 @@ struct TerraformSwitchPlanTests {
         #expect(cross.keys.filter { $0.hasPrefix("module.forward_us_east_1[0].aws_cloudwatch_event_rule.forward[") }.count
                 == patterns.regular.count + patterns.fallback.count)
         #expect(!cross.keys.contains { $0.hasPrefix("module.tripline.aws_kms_key.") || $0.hasPrefix("module.tripline.aws_sns_topic.alerts") })
+        // Read-only calls: only the patterns whose rules need them are opted in, when asked (here, and in the
+        // forwarders of every region); by default, with the log files ingested, none.
+        #expect(!patterns.readOnly.isEmpty)
+        let all = "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"
+        for (plan, rules, reads) in [
+            ("org", Self.ruleStates(org, "module.tripline.aws_cloudwatch_event_rule.cloudtrail"), false),
+            ("cross", Self.ruleStates(cross, "module.tripline.aws_cloudwatch_event_rule.cloudtrail"), true),
+            ("cross forwarder", Self.ruleStates(cross, "module.forward_us_east_1[0].aws_cloudwatch_event_rule.forward"), true),
+        ] {
+            #expect(!rules.isEmpty, "\(plan)")
+            for (name, state) in rules {
+                #expect(state == (reads && patterns.readOnly.contains(name) ? all : "ENABLED"), "\(plan): \(name) is \(state)")
+            }
+        }
         let env = ((cross["module.tripline.aws_lambda_function.this"]?["environment"] as? [[String: Any]])?.first?["variables"] as? [String: String]) ?? [:]
         #expect(env["ALERT_SNS_ARN"] == "arn:aws:sns:eu-west-1:123456789012:secops-alerts")
         // Two poll regions and an SSM configuration without a customer key reach the environment and the policy.

@@ -110,6 +110,35 @@ struct EventPatternTests {
         #expect(c.fileText.contains(#""rule":"kw""#))
     }
 
+    @Test("a regex on a string field becomes the wildcard of its literal runs; one that keeps no literal, or is caseless on letters, is left out")
+    func regexWildcard() {
+        let t = text("s:\n  userIdentity.type: AssumedRole\n  userIdentity.arn|re: ':assumed-role/[^/]+/i-[0-9a-f]{8,17}$'\ncondition: s")
+        #expect(t.contains(#""arn":[{"wildcard":"*:assumed-role/*/i-*"}]"#), "\(t)")
+        let anchored = text("s:\n  eventName: X\n  userAgent|re: '^aws-cli/2\\.[0-9]+ a\\*b'\ncondition: s")
+        #expect(anchored.contains(#""userAgent":[{"wildcard":"aws-cli/2.* a\\*b*"}]"#), "\(anchored)")
+        let alternation = text("s:\n  eventName: X\n  userAgent|re: 'kali|parrot'\ncondition: s")
+        #expect(!alternation.contains("userAgent"), "\(alternation)")
+        // On a request parameter (which may hold a number or an object) no wildcard is written.
+        let param = text("s:\n  eventName: X\n  requestParameters.name|re: 'prod-.*'\ncondition: s")
+        #expect(!param.contains("prod-"), "\(param)")
+    }
+
+    @Test("branches that can match Describe/Get/List calls are packed into their own patterns, marked for read-only events")
+    func readOnlyEvents() {
+        let read = rule("read", "s:\n  eventSource: secretsmanager.amazonaws.com\n  eventName: GetSecretValue\ncondition: s")
+        let write = rule("write", "s:\n  eventSource: secretsmanager.amazonaws.com\n  eventName: DeleteSecret\ncondition: s")
+        let root = rule("root", "s:\n  userIdentity.type: Root\ncondition: s")
+        let prefix = rule("enum", "s:\n  eventName|startswith: [Desc, List]\ncondition: s")
+        let notRead = rule("writes-only", "s:\n  userIdentity.type: AWSAccount\n  readOnly: false\ncondition: s")
+        let c = compile([read, write, root, prefix, notRead])
+        let reads = c.patterns.filter(\.readOnlyEvents)
+        #expect(Set(reads.flatMap(\.rules)) == ["read", "root", "enum"], "\(c.patterns.map { ($0.name, $0.rules, $0.readOnlyEvents) })")
+        #expect(reads.allSatisfy { $0.name.hasPrefix("r-") })
+        #expect(Set(c.patterns.filter { !$0.readOnlyEvents }.flatMap(\.rules)) == ["write", "writes-only"])
+        #expect(c.fileText.contains(#""readOnlyEvents": true"#))
+        #expect(c.samResources.contains("State: !If [ReceiveReadOnlyEvents, ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS, ENABLED]"))
+    }
+
     @Test("disabled rules are left out")
     func disabled() {
         var r = rule("off", "s:\n  eventName: CreateUser\ncondition: s")

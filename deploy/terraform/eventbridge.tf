@@ -7,13 +7,14 @@ resource "aws_cloudwatch_event_rule" "cloudtrail" {
   name           = "${local.name}-ct-${each.key}"
   description    = "CloudTrail events some enabled Tripline rule can fire on (compiled by `tripline eventbridge-pattern`)."
   event_bus_name = "default"
-  event_pattern  = each.value
+  event_pattern  = each.value.pattern
+  state          = each.value.state
   tags           = local.tags
 
   lifecycle {
     precondition {
-      condition     = length(each.value) <= var.event_pattern_max_length
-      error_message = "EventBridge pattern ${each.key} in ${local.event_patterns_file} is ${length(each.value)} characters; the account's quota (event_pattern_max_length) is ${var.event_pattern_max_length}. Regenerate with `tripline eventbridge-pattern --max-length ${var.event_pattern_max_length}`."
+      condition     = length(each.value.pattern) <= var.event_pattern_max_length
+      error_message = "EventBridge pattern ${each.key} in ${local.event_patterns_file} is ${length(each.value.pattern)} characters; the account's quota (event_pattern_max_length) is ${var.event_pattern_max_length}. Regenerate with `tripline eventbridge-pattern --max-length ${var.event_pattern_max_length}`."
     }
   }
 }

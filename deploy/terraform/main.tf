@@ -53,8 +53,14 @@ locals {
   # The fallback pattern (every CloudTrail event, for rules no pattern can filter) is only needed when the log
   # files are not ingested: with S3 ingestion those rules run on the log files.
   route_fallback = coalesce(var.eventbridge_fallback_pattern, !var.enable_s3_ingestion)
+  # Read-only calls (Describe*, Get*, List*) reach EventBridge only for rules opted in to them; the log files see
+  # them anyway, so by default only a deployment without S3 ingestion opts in.
+  receive_read_only_events = coalesce(var.eventbridge_read_only_events, !var.enable_s3_ingestion)
   event_patterns = {
-    for p in local.event_patterns_doc.patterns : p.name => p.pattern
+    for p in local.event_patterns_doc.patterns : p.name => {
+      pattern = p.pattern
+      state   = try(p.readOnlyEvents, false) && local.receive_read_only_events ? "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS" : "ENABLED"
+    }
     if var.enable_eventbridge && (!p.fallback || local.route_fallback)
   }
   eventbridge_fallback_rules = [for f in local.event_patterns_doc.fallbacks : f.rule]

@@ -120,7 +120,12 @@ output "trail_reader_policy_json" {
 
 output "event_patterns" {
   description = "The compiled CloudTrail patterns deployed here, by name: pass to modules/event-forwarder to forward every region."
-  value       = local.event_patterns
+  value       = { for name, p in local.event_patterns : name => p.pattern }
+}
+
+output "event_pattern_states" {
+  description = "Each deployed pattern's rule state (ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS for the read-only patterns when eventbridge_read_only_events): pass to modules/event-forwarder with event_patterns."
+  value       = { for name, p in local.event_patterns : name => p.state }
 }
 
 output "event_bus_arn" {

@@ -291,6 +291,12 @@ variable "eventbridge_fallback_pattern" {
   default     = null
 }
 
+variable "eventbridge_read_only_events" {
+  description = "Let the patterns whose rules need read-only calls (Describe*, Get*, List*: secret and parameter reads, enumeration) receive them in real time (rule state ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS). Reads are most management events: this raises invocations. Default: only without S3 ingestion (the log files see reads anyway)."
+  type        = bool
+  default     = null
+}
+
 variable "existing_trail_bucket_name" {
   description = "Name of an existing CloudTrail bucket to ingest from when enable_cloudtrail = false. The module REPLACES that bucket's notification configuration."
   type        = string

@@ -56,6 +56,11 @@ variable "eventbridge_fallback_pattern" {
   default = null
 }
 
+variable "eventbridge_read_only_events" {
+  type    = bool
+  default = null
+}
+
 variable "bring_your_own_key_and_topic" {
   type    = bool
   default = false
@@ -180,6 +185,7 @@ module "tripline" {
   s3_notification_prefix           = var.cross_account_bucket ? "AWSLogs/${local.organization_id}/" : null
 
   eventbridge_fallback_pattern = var.eventbridge_fallback_pattern
+  eventbridge_read_only_events = var.eventbridge_read_only_events
   event_pattern_max_length     = var.event_pattern_max_length
   enable_polling               = true
   poll_regions                 = var.poll_regions
@@ -215,10 +221,11 @@ module "forward_us_east_1" {
   count     = var.forwarding == "off" ? 0 : 1
   providers = { aws = aws.us_east_1 }
 
-  name               = "tripline-${var.environment}"
-  home_region        = var.home_region
-  home_event_bus_arn = module.tripline.event_bus_arn
-  event_patterns     = var.forwarding == "all" ? module.tripline.event_patterns : {}
+  name                 = "tripline-${var.environment}"
+  home_region          = var.home_region
+  home_event_bus_arn   = module.tripline.event_bus_arn
+  event_patterns       = var.forwarding == "all" ? module.tripline.event_patterns : {}
+  event_pattern_states = var.forwarding == "all" ? module.tripline.event_pattern_states : {}
 }
 
 module "log_archive" {

@@ -80,6 +80,7 @@ resource "aws_cloudwatch_event_rule" "forward" {
   description    = "CloudTrail events for Tripline in ${var.home_region}."
   event_bus_name = "default"
   event_pattern  = each.value
+  state          = lookup(var.event_pattern_states, each.key, "ENABLED")
   tags           = var.tags
 
   lifecycle {

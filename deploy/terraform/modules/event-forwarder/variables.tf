@@ -24,6 +24,17 @@ variable "event_patterns" {
   default     = {}
 }
 
+variable "event_pattern_states" {
+  description = "Rule state per pattern name (the home module's `event_pattern_states` output); patterns not named are ENABLED. Read-only calls (Describe*, Get*, List*) are forwarded only by rules in state ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for s in values(var.event_pattern_states) : contains(["ENABLED", "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"], s)])
+    error_message = "event_pattern_states values must be ENABLED or ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS."
+  }
+}
+
 variable "global_event_sources" {
   description = "Event sources whose events are recorded in us-east-1 only."
   type        = list(string)
