@@ -1,16 +1,20 @@
 import Foundation
 import TriplineAlerts
 import TriplineAWS
+import TriplineJSON
 
-/// Slack incoming webhook (`https://hooks.slack.com/services/…`): answers `200 ok`.
-public struct SlackDestination: AlertDestination {
+/// A chat service's incoming webhook: the alert rendered as `Format`'s JSON card and posted to the secret URL.
+public struct ChatWebhookDestination<Format: ChatWebhookFormat>: AlertDestination {
     public var name: String
     public var webhookURL: Secret
     public var poster: WebhookPoster
-    public var format = SlackFormat()
+    public var format = Format()
     public var now: @Sendable () -> Int
 
-    public init(name: String = "slack", webhookURL: Secret, poster: WebhookPoster = WebhookPoster(), now: @escaping @Sendable () -> Int = epochNow) {
+    public init(
+        name: String = Format.destinationName, webhookURL: Secret, poster: WebhookPoster = WebhookPoster(),
+        now: @escaping @Sendable () -> Int = epochNow
+    ) {
         self.name = name
         self.webhookURL = webhookURL
         self.poster = poster
@@ -23,25 +27,23 @@ public struct SlackDestination: AlertDestination {
     }
 }
 
+/// A format whose output a chat webhook takes as its JSON body.
+public protocol ChatWebhookFormat: AlertFormat where Output == JSONValue {
+    init()
+    /// The destination's name when the configuration gives none.
+    static var destinationName: String { get }
+}
+
+/// Slack incoming webhook (`https://hooks.slack.com/services/…`): answers `200 ok`.
+public typealias SlackDestination = ChatWebhookDestination<SlackFormat>
+extension SlackFormat: ChatWebhookFormat {
+    public static var destinationName: String { "slack" }
+}
+
 /// Microsoft Teams Workflows webhook ("When a Teams webhook request is received"): answers `202 Accepted`.
-public struct TeamsDestination: AlertDestination {
-    public var name: String
-    public var webhookURL: Secret
-    public var poster: WebhookPoster
-    public var format = TeamsFormat()
-    public var now: @Sendable () -> Int
-
-    public init(name: String = "teams", webhookURL: Secret, poster: WebhookPoster = WebhookPoster(), now: @escaping @Sendable () -> Int = epochNow) {
-        self.name = name
-        self.webhookURL = webhookURL
-        self.poster = poster
-        self.now = now
-    }
-
-    public func deliver(_ alert: AlertContent) async throws(DeliveryError) {
-        let body = Array(format.render(alert, now: now()).serialized().utf8)
-        try await poster.post(name, url: webhookURL, body: body)
-    }
+public typealias TeamsDestination = ChatWebhookDestination<TeamsFormat>
+extension TeamsFormat: ChatWebhookFormat {
+    public static var destinationName: String { "teams" }
 }
 
 /// PagerDuty Events API v2. Triggers with the alert's dedup key (repeats join one incident). With
