@@ -30,7 +30,9 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
                     region: MotoServer.region,
                     credentials: StaticCredentialProvider(accessKeyId: MotoServer.accessKeyId, secretAccessKey: MotoServer.secretAccessKey),
                     transport: SerializingTransport(AsyncHTTPClientTransport.shared),
-                    endpoint: server.endpoint, timeout: .seconds(30))
+                    // Time spent queued counts toward an attempt: a timed-out attempt whose request still goes out
+                    // later, retried, would count an event twice. Long enough that none times out on a busy moto.
+                    endpoint: server.endpoint, timeout: .seconds(300))
             }
             return DynamoDBFindingStore(dynamo: .init(client), table: table)
         }
