@@ -129,12 +129,12 @@ public enum EventPattern {
         var groups: [(key: String, sources: [JSONValue]?, reads: Bool, branches: [Branch])] = []
         for b in kept {
             let sources = b.constraints["eventSource"]
-            let reads = reads[b]!
-            let key = (reads ? "r-" : "") + (sources.map { groupName($0, limit: reads ? 12 : 14) } ?? "any")
-            if let i = groups.firstIndex(where: { $0.key == key && $0.sources == sources && $0.reads == reads }) {
+            let needsReads = reads[b]!
+            let key = (needsReads ? "r-" : "") + (sources.map { groupName($0, limit: needsReads ? 12 : 14) } ?? "any")
+            if let i = groups.firstIndex(where: { $0.key == key && $0.sources == sources && $0.reads == needsReads }) {
                 groups[i].branches.append(b)
             } else {
-                groups.append((key, sources, reads, [b]))
+                groups.append((key, sources, needsReads, [b]))
             }
         }
         groups.sort { ($0.reads ? 1 : 0, $0.key) < ($1.reads ? 1 : 0, $1.key) }
@@ -316,10 +316,7 @@ public enum EventPattern {
     /// The branches `not <matcher>` widens to, or nil when it constrains nothing.
     static func negation(of m: FieldMatcher) -> [Branch]? {
         guard let field = ebField(m.path.description), !m.negate, !m.hasNullTest else { return nil }
-        if let exists = m.exists {
-            if exists { return [Branch(constraints: [field: [.object([("exists", .bool(false))])]])] }
-            return scalarFields.contains(field) ? [Branch(constraints: [field: [.object([("exists", .bool(true))])]])] : nil
-        }
+        if let exists = m.exists { return presence(!exists, of: field).map { [Branch(constraints: [field: $0])] } }
         guard !m.requireAll || m.tests.count == 1 else { return nil }
         var values: [JSONValue] = []
         for t in m.tests {
@@ -369,10 +366,7 @@ public enum EventPattern {
     /// written as such (then it is left out: a superset).
     static func operands(_ m: FieldMatcher, field: String) -> [JSONValue]? {
         let canonical = canonicalFields.contains(field)
-        if let exists = m.exists {
-            if !exists { return [.object([("exists", .bool(false))])] }
-            return scalarFields.contains(field) ? [.object([("exists", .bool(true))])] : nil
-        }
+        if let exists = m.exists { return presence(exists, of: field) }
         if m.negate || m.hasNullTest { return nil }
         // `|all` needs every value: any one of them is a superset.
         let tests = m.requireAll ? Array(m.tests.prefix(1)) : m.tests
@@ -411,6 +405,13 @@ public enum EventPattern {
             }
         }
         return unique(out)
+    }
+
+    /// The field present or absent. `exists: true` only on fields that hold a string when present: EventBridge's
+    /// `exists` works on leaves, so a field that may be an object is never required to exist (nil: no constraint).
+    static func presence(_ present: Bool, of field: String) -> [JSONValue]? {
+        if !present { return [.object([("exists", .bool(false))])] }
+        return scalarFields.contains(field) ? [.object([("exists", .bool(true))])] : nil
     }
 
     static func operand(_ p: BytePattern, canonical: Bool) -> JSONValue? {
