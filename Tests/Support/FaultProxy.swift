@@ -95,7 +95,7 @@ public final class FaultProxy: @unchecked Sendable {
     private let decide: @Sendable (ProxiedRequest) -> ProxyFault
     private let sequence: ProxySequence
     private let lock = NSLock()
-    private var listener: Int32 = -1
+    private var listener: AcceptLoop?
     private var stopped = false
     private var entries: [ProxyLogEntry] = []
     private var inFlight = 0
@@ -116,11 +116,11 @@ public final class FaultProxy: @unchecked Sendable {
     public var log: [ProxyLogEntry] { lock.withLock { entries } }
 
     /// Whether the listener is closed (after a `.refuse`).
-    public var isRefusing: Bool { lock.withLock { listener < 0 && !stopped } }
+    public var isRefusing: Bool { lock.withLock { listener == nil && !stopped } }
 
     /// Listens again on the same port after a `.refuse`.
     public func reopen() throws {
-        let closed = lock.withLock { listener < 0 && !stopped }
+        let closed = lock.withLock { listener == nil && !stopped }
         guard closed else { return }
         try startListening(try boundLoopbackSocket(port: port))
     }
@@ -142,29 +142,10 @@ public final class FaultProxy: @unchecked Sendable {
             close(fd)
             throw TestSocketError("listen")
         }
-        lock.withLock { listener = fd }
-        let thread = Thread { [self] in acceptLoop(fd) }
-        thread.name = "FaultProxy:\(port)"
-        thread.start()
-    }
-
-    private func closeListener() {
-        let fd: Int32 = lock.withLock {
-            defer { listener = -1 }
-            return listener
-        }
-        guard fd >= 0 else { return }
-        shutdown(fd, Int32(SHUT_RDWR))
-        close(fd)
-    }
-
-    private func acceptLoop(_ fd: Int32) {
-        while true {
-            let client = accept(fd, nil, nil)
-            if client < 0 {
-                if errno == EINTR || errno == ECONNABORTED { continue }
-                return  // listener closed
-            }
+        // Set under the lock, so a connection served at once (a `.refuse` on it closes the listener) finds it.
+        lock.lock()
+        defer { lock.unlock() }
+        listener = AcceptLoop(fd: fd, name: "FaultProxy:\(port)") { [self] client in
             lock.withLock { inFlight += 1 }
             let thread = Thread { [self] in
                 defer { lock.withLock { inFlight -= 1 } }
@@ -172,6 +153,15 @@ public final class FaultProxy: @unchecked Sendable {
             }
             thread.start()
         }
+    }
+
+    /// Closes the listener and waits until its socket is closed, so `reopen` can bind the port again.
+    private func closeListener() {
+        let loop = lock.withLock {
+            defer { listener = nil }
+            return listener
+        }
+        loop?.stop(wait: true)
     }
 
     private func serve(_ client: Int32) {

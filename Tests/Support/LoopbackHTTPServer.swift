@@ -35,24 +35,21 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
 
     public let port: Int
     public var baseURL: String { "http://127.0.0.1:\(port)" }
-    private let fd: Int32
+    private var acceptLoop: AcceptLoop!
     private let handler: @Sendable (Request) -> Response
     private let lock = NSLock()
     private var recorded: [Request] = []
-    private var stopped = false
 
     /// Starts listening immediately on a kernel-chosen port.
     public init(handler: @escaping @Sendable (Request) -> Response) throws {
-        fd = try boundLoopbackSocket(port: 0)
+        let fd = try boundLoopbackSocket(port: 0)
         guard listen(fd, 64) == 0 else {
             close(fd)
             throw TestSocketError("listen")
         }
         port = try localPort(of: fd)
         self.handler = handler
-        let thread = Thread { [self] in acceptLoop() }
-        thread.name = "LoopbackHTTPServer:\(port)"
-        thread.start()
+        acceptLoop = AcceptLoop(fd: fd, name: "LoopbackHTTPServer:\(port)") { [self] in serve($0) }
     }
 
     deinit { stop() }
@@ -60,26 +57,7 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
     /// Requests received so far.
     public var requests: [Request] { lock.withLock { recorded } }
 
-    public func stop() {
-        let wasStopped = lock.withLock { () -> Bool in
-            defer { stopped = true }
-            return stopped
-        }
-        guard !wasStopped else { return }
-        shutdown(fd, Int32(SHUT_RDWR))
-        close(fd)
-    }
-
-    private func acceptLoop() {
-        while true {
-            let client = accept(fd, nil, nil)
-            if client < 0 {
-                if errno == EINTR { continue }
-                return  // listening socket closed
-            }
-            serve(client)
-        }
-    }
+    public func stop() { acceptLoop.stop() }
 
     private func serve(_ client: Int32) {
         defer { close(client) }

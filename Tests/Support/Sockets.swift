@@ -145,3 +145,54 @@ func parseHTTPMessage(_ data: [UInt8], isResponse: Bool) -> ParsedHTTPMessage? {
     // Responses without a length run to the end of the connection; requests without one have no body.
     return ParsedHTTPMessage(startLine: startLine, headers: headers, body: isResponse ? Array(data[bodyStart...]) : [], consumed: isResponse ? data.count : bodyStart)
 }
+
+/// Accepts connections on a listening socket, on a thread of its own, until stopped.
+///
+/// The loop, never `stop`, closes the socket. Closing it from another thread frees the descriptor number while the
+/// loop may be about to call accept(2) on it again; the next listener in the process, given the same number, then
+/// has its connections taken and answered by the old server (seen as a test whose receiver recorded nothing while
+/// the client got an answer).
+final class AcceptLoop: @unchecked Sendable {
+    private let fd: Int32
+    private let lock = NSLock()
+    private var stopping = false
+    private let finished = DispatchSemaphore(value: 0)
+
+    /// Starts accepting on `fd` (already listening); `serve` gets each connection and owns it.
+    init(fd: Int32, name: String, serve: @escaping @Sendable (Int32) -> Void) {
+        self.fd = fd
+        let thread = Thread { [self] in
+            run(serve)
+            close(fd)
+            finished.signal()
+        }
+        thread.name = name
+        thread.start()
+    }
+
+    /// Wakes the loop and, with `wait`, returns once the socket is closed (so its port can be bound again).
+    func stop(wait: Bool = false) {
+        let first = lock.withLock { () -> Bool in
+            defer { stopping = true }
+            return !stopping
+        }
+        guard first else { return }
+        shutdown(fd, Int32(SHUT_RDWR))
+        if wait { finished.wait() }
+    }
+
+    private func run(_ serve: (Int32) -> Void) {
+        while true {
+            let client = accept(fd, nil, nil)
+            if lock.withLock({ stopping }) {
+                if client >= 0 { close(client) }
+                return
+            }
+            if client < 0 {
+                if errno == EINTR || errno == ECONNABORTED { continue }
+                return
+            }
+            serve(client)
+        }
+    }
+}

@@ -15,6 +15,7 @@ public final class StallingServer: @unchecked Sendable {
     public let port: Int
     public var baseURL: String { "http://127.0.0.1:\(port)" }
     private let fd: Int32
+    private var acceptLoop: AcceptLoop?  // only when answering (`.stallMidBody`); it then owns `fd`
     private let lock = NSLock()
     private var held: [Int32] = []
     private var stopped = false
@@ -27,9 +28,7 @@ public final class StallingServer: @unchecked Sendable {
         }
         port = try localPort(of: fd)
         guard behaviour == .stallMidBody else { return }
-        let thread = Thread { [self] in stallLoop() }
-        thread.name = "StallingServer:\(port)"
-        thread.start()
+        acceptLoop = AcceptLoop(fd: fd, name: "StallingServer:\(port)") { [self] in stall($0) }
     }
 
     deinit { stop() }
@@ -42,33 +41,30 @@ public final class StallingServer: @unchecked Sendable {
             return held
         }
         guard let toClose else { return }
-        shutdown(fd, Int32(SHUT_RDWR))
-        close(fd)
+        if let acceptLoop {
+            acceptLoop.stop()
+        } else {
+            shutdown(fd, Int32(SHUT_RDWR))
+            close(fd)
+        }
         for c in toClose { close(c) }
     }
 
-    private func stallLoop() {
-        while true {
-            let client = accept(fd, nil, nil)
-            if client < 0 {
-                if errno == EINTR { continue }
-                return
-            }
-            var buffer = [UInt8](repeating: 0, count: 16384)
-            var data: [UInt8] = []
-            while parseHTTPMessage(data, isResponse: false) == nil {
-                let n = read(client, &buffer, buffer.count)
-                guard n > 0 else { break }
-                data += buffer[0..<n]
-            }
-            let head = "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: 1000\r\n\r\n<PublishResponse>"
-            try? writeAll(client, Array(head.utf8))
-            let keep = lock.withLock { () -> Bool in
-                if !stopped { held.append(client) }
-                return !stopped
-            }
-            if !keep { close(client) }
+    private func stall(_ client: Int32) {
+        var buffer = [UInt8](repeating: 0, count: 16384)
+        var data: [UInt8] = []
+        while parseHTTPMessage(data, isResponse: false) == nil {
+            let n = read(client, &buffer, buffer.count)
+            guard n > 0 else { break }
+            data += buffer[0..<n]
         }
+        let head = "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: 1000\r\n\r\n<PublishResponse>"
+        try? writeAll(client, Array(head.utf8))
+        let keep = lock.withLock { () -> Bool in
+            if !stopped { held.append(client) }
+            return !stopped
+        }
+        if !keep { close(client) }
     }
 }
 
