@@ -134,6 +134,15 @@ public enum FindingJSON {
             ("count", .number(f.count)),
             ("last_event_time", .string(f.lastEventTime)),
             ("tags", .array(f.tags.map(JSONValue.string))),
+        ]
+        // A sequence's steps as they happened.
+        if !f.chain.isEmpty {
+            members.append(("chain", .array(f.chain.map { step in
+                .object([("rule_id", .string(step.ruleID)), ("title", .string(step.title)), ("event_id", .string(step.eventID)),
+                         ("event_time", .string(step.eventTime))])
+            })))
+        }
+        members += [
             ("request", .object(f.request.map { ($0.key, JSONValue.string($0.value)) })),
         ]
         var input: [(String, JSONValue)] = [("path", .string(f.input.path)), ("record", .number(f.input.record))]
@@ -156,6 +165,9 @@ public enum FindingText {
         var when = e(f.eventTime)
         if f.count > 1 { when += "  (\(f.count) events, last \(e(f.lastEventTime)))" }
         lines.append("  time     \(when)")
+        for (k, step) in f.chain.enumerated() {
+            lines.append((k == 0 ? "  sequence " : "           ") + "\(e(step.eventTime))  \(e(step.title))  (\(e(step.ruleID)), event \(e(step.eventID)))")
+        }
         lines.append("  account  \(e(f.accountID))" + (f.accountName.map { " (\(e($0)))" } ?? "") + "   region \(e(f.region))")
         lines.append("  actor    \(e(f.actor))" + (f.actorType.isEmpty ? "" : " (\(e(f.actorType)))"))
         lines.append("  source   \(e(f.sourceIP))   agent \(e(f.userAgent))")

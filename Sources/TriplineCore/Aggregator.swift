@@ -7,19 +7,32 @@ import TriplineJSON
 /// any number of cores) gives the same result.
 public struct Aggregator {
     private let rules: [String: Rule]
+    private let sequences: SequenceCorrelator
 
     public init(rules: [Rule]) {
         var byID: [String: Rule] = [:]
         for r in rules { byID[r.id] = r }
         self.rules = byID
+        sequences = SequenceCorrelator(rules: rules)
     }
 
     /// Alerts from raw findings plus tallied threshold matches (`engineRules` is the rule list the tally's
     /// indices refer to: `Engine.rules`).
     public func aggregate(_ findings: [Finding], thresholds: ThresholdTally, engineRules: [Rule]) -> [Finding] {
-        let combined = aggregate(findings) + thresholds.alerts(rules: engineRules)
-        return combined.sorted(by: Aggregator.alertOrder)
+        let thresholdAlerts = thresholds.alerts(rules: engineRules)
+        guard !sequences.isEmpty else {
+            return (aggregate(findings) + thresholdAlerts).filter(generatesAlerts).sorted(by: Aggregator.alertOrder)
+        }
+        // Sequences read every step's findings (building blocks' too) before folding; their own alerts then fold
+        // by their dedup key like any other.
+        let unique = uniqueFindings(findings)
+        let steps = unique + thresholdAlerts
+        let combined = aggregate(unique + sequences.alerts(steps)) + thresholdAlerts
+        return combined.filter(generatesAlerts).sorted(by: Aggregator.alertOrder)
     }
+
+    /// Building blocks' findings feed sequences only.
+    private func generatesAlerts(_ f: Finding) -> Bool { rules[f.ruleID]?.generatesAlerts ?? true }
 
     /// Most severe first, then oldest first; ties broken by rule and key so output is stable.
     static func alertOrder(_ a: Finding, _ b: Finding) -> Bool {
@@ -28,12 +41,18 @@ public struct Aggregator {
         return (a.ruleID, a.dedupKey) < (b.ruleID, b.dedupKey)
     }
 
-    public func aggregate(_ findings: [Finding]) -> [Finding] {
-        // 1. The same event delivered twice (overlapping files, two ingestion paths): one finding per rule.
+    /// The same event delivered twice (overlapping files, two ingestion paths): one finding per rule.
+    private func uniqueFindings(_ findings: [Finding]) -> [Finding] {
         var seen = Set<String>()
         var unique: [Finding] = []
         unique.reserveCapacity(findings.count)
         for f in findings where seen.insert(f.ruleID + "\u{1F}" + f.eventID).inserted { unique.append(f) }
+        return unique
+    }
+
+    public func aggregate(_ findings: [Finding]) -> [Finding] {
+        // 1. One finding per rule and event.
+        var unique = uniqueFindings(findings)
 
         // Stable order: time, then input position.
         unique.sort { a, b in

@@ -23,12 +23,12 @@ public struct Alert: Sendable {
     }
 
     /// Groups findings into alerts, keeping the order of each alert's first finding (so alert order follows the
-    /// findings' order: most severe first for ``Aggregator`` output). `isThreshold` says which findings stand alone.
-    public static func group(_ findings: [Finding], isThreshold: (Finding) -> Bool) -> [Alert] {
+    /// findings' order: most severe first for ``Aggregator`` output). `standsAlone` says which findings do not fold with others of their event.
+    public static func group(_ findings: [Finding], standsAlone: (Finding) -> Bool) -> [Alert] {
         var index: [String: Int] = [:]
         var alerts: [Alert] = []
         for f in findings {
-            let id = id(of: f, standalone: isThreshold(f))
+            let id = id(of: f, standalone: standsAlone(f))
             if let i = index[id] {
                 alerts[i].findings.append(f)
             } else {

@@ -77,6 +77,13 @@ public final class Detection: @unchecked Sendable {  // immutable after init
 
     deinit { flat.deallocate() }
 
+    /// The detection of a rule made of other rules (`Rule.sequence`): no event matches it by itself.
+    public static let never: Detection = {
+        do { return try compile(DetectionSpec(selections: [("none", .fieldGroups([]))], conditions: ["none"])) } catch {
+            fatalError("an empty selection always compiles: \(error)")
+        }
+    }()
+
     public static func compile(_ spec: DetectionSpec) throws(DetectionError) -> Detection {
         guard !spec.conditions.isEmpty else { throw DetectionError("detection has no condition") }
         var compiled: [CompiledSelection] = []

@@ -30,10 +30,15 @@ public struct Engine: Sendable {
     /// turns matches into findings (`EventProcessor`).
     public let suppression: Suppression
 
+    /// Enabled rules made of other rules (`Rule.sequence`): they match no event themselves, so they are kept out
+    /// of `rules` and the index; `Aggregator` evaluates them over the findings.
+    public let sequences: [Rule]
+
     /// Builds the engine from enabled rules (disabled ones are kept out, never compiled into the index).
     public init(rules: [Rule], suppressors: [Suppressor] = []) {
-        let active = rules.filter(\.enabled)
+        let active = rules.filter { $0.enabled && $0.sequence == nil }
         self.rules = active
+        sequences = rules.filter { $0.enabled && $0.sequence != nil }
         suppression = Suppression(suppressors, rules: active)
         var names: [String: [Int32]] = [:]
         var namePrefixes: [(rule: Int32, prefixes: [BytePattern])] = []

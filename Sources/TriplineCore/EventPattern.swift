@@ -103,7 +103,8 @@ public enum EventPattern {
         var branches: [Branch] = []
         var owners: [Branch: [String]] = [:]
         var fallbacks: [Fallback] = []
-        for rule in rules where rule.enabled {
+        // A sequence matches no event itself; its steps are rules with patterns of their own.
+        for rule in rules where rule.enabled && rule.sequence == nil {
             let dnf = Self.dnf(rule.detection, rule.detection.condition)
             if dnf.contains(where: \.isEmpty) {
                 fallbacks.append(Fallback(rule: rule.id, reason: "a branch of its detection constrains no field EventBridge can match on"))

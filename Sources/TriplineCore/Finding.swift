@@ -53,6 +53,23 @@ public struct Finding: Sendable {
     /// The whole record as compact JSON text. Kept as text because most findings of a scan are folded into
     /// others or never rendered: building a tree per finding cost more than detecting it.
     public var eventJSON: [UInt8]
+    /// For a sequence rule's finding: the steps as they happened (empty otherwise).
+    public var chain: [ChainStep] = []
+
+    /// One step of a sequence: which rule fired on which event, when.
+    public struct ChainStep: Sendable, Equatable {
+        public var ruleID: String
+        public var title: String
+        public var eventID: String
+        public var eventTime: String
+
+        public init(ruleID: String, title: String, eventID: String, eventTime: String) {
+            self.ruleID = ruleID
+            self.title = title
+            self.eventID = eventID
+            self.eventTime = eventTime
+        }
+    }
 
     /// The whole record (parsed from `eventJSON` on each access).
     public var event: JSONValue {

@@ -43,6 +43,11 @@ public struct Rule: Sendable {
     /// Seconds within which findings with the same dedup key are one alert.
     public var dedupWindow: Int
     public var threshold: Threshold?
+    /// Set for a rule made of other rules (its `detection` then never matches an event by itself).
+    public var sequence: RuleSequence?
+    /// False for a building block: a rule that only feeds a correlation (Sigma's `generate: false`), whose own
+    /// matches are not alerts.
+    public var generatesAlerts = true
     public var enabled: Bool
     public var detection: Detection
     public var tests: [RuleTest]
@@ -52,6 +57,10 @@ public struct Rule: Sendable {
     public var text: String
     /// Sigma's optional `name`: a stable handle Sigma filters may target instead of the id.
     public var name: String?
+
+    /// Whether its alerts stand alone instead of being folded with the other rules that fired on the same event:
+    /// a threshold's or a sequence's alert is about many events.
+    public var standsAlone: Bool { threshold != nil || sequence != nil }
 
     public init(
         id: String, title: String, description: String = "", severity: Severity = .medium, action: String = "",

@@ -28,6 +28,8 @@ public struct RuleLoadResult: Sendable {
     public var rules: [Rule]
     /// Sigma filter documents found among the rule files (see `RuleFilter`).
     public var filters: [RuleFilter] = []
+    /// Sigma correlation documents, until `RuleLoader.combine` turns them into rules.
+    var correlations: [PendingCorrelation] = []
     public var diagnostics: [RuleDiagnostic]
 
     public init(rules: [Rule] = [], diagnostics: [RuleDiagnostic] = []) {
@@ -48,6 +50,8 @@ public enum RuleLoader {
     static let triplineKeys: Set<String> = [
         "severity", "action", "dedup", "dedup_window", "threshold", "enabled", "tests",
     ]
+    /// What a Sigma correlation document has besides a rule's keys.
+    static let correlationKeys: Set<String> = ["correlation", "generate"]
     static let relationTypes: Set<String> = [
         "derived", "obsolete", "merged", "renamed", "similar",
         "panther", "sigma", "elastic", "cis", "streamalert", "guardduty", "falco", "datadog",
@@ -59,12 +63,14 @@ public enum RuleLoader {
     }
 
     /// The rules and diagnostics of several files in order, rejecting a rule whose id an earlier one took.
+    /// Correlations are resolved here, against every rule of every file.
     static func combine(_ files: [(path: String, result: RuleLoadResult)]) -> RuleLoadResult {
         var result = RuleLoadResult()
         var seen: [String: String] = [:]
         for (path, one) in files {
             result.diagnostics += one.diagnostics
             result.filters += one.filters
+            result.correlations += one.correlations
             for rule in one.rules {
                 if let first = seen[rule.id] {
                     result.diagnostics.append(RuleDiagnostic(
@@ -76,6 +82,7 @@ public enum RuleLoader {
                 result.rules.append(rule)
             }
         }
+        CorrelationResolver.resolve(&result)
         return result
     }
 
@@ -108,6 +115,8 @@ public enum RuleLoader {
             context.lists = lists
             if RuleFilter.isFilter(document) {
                 if let filter = context.filter(from: document) { result.filters.append(filter) }
+            } else if PendingCorrelation.isCorrelation(document) {
+                if let c = context.correlation(from: document, text: k < texts.count ? texts[k] : text) { result.correlations.append(c) }
             } else if let rule = context.rule(from: document, text: k < texts.count ? texts[k] : text) {
                 result.rules.append(rule)
             }
@@ -187,7 +196,10 @@ struct Context {
         diagnostics.append(RuleDiagnostic(.warning, file: path, line: node?.line ?? 1, ruleID: ruleID, message))
     }
 
-    mutating func rule(from root: RuleNode, text: String) -> Rule? {
+    /// A rule from its document. With `correlation`, the document is a Sigma correlation: it has no detection
+    /// of its own (`Detection.never` stands in until `CorrelationResolver` builds the rule) and its `correlation`
+    /// and `generate` keys are read by the caller.
+    mutating func rule(from root: RuleNode, text: String, correlation: Bool = false) -> Rule? {
         guard case .mapping(let map, _) = root else {
             error(root, "a rule file must be a mapping of keys (id, title, detection, …)")
             return nil
@@ -198,12 +210,14 @@ struct Context {
         ruleID = value("id").flatMap(scalarString)
         let errorsBefore = diagnostics.filter { $0.level == .error }.count
 
-        if value("correlation") != nil {
-            warning(root, "Sigma correlation rules are not evaluated by Tripline yet; use `threshold:` on the base rule")
-            return nil
-        }
         for (key, _, node) in members where !RuleLoader.sigmaKeys.contains(key) && !RuleLoader.triplineKeys.contains(key) {
+            if correlation && RuleLoader.correlationKeys.contains(key) { continue }
             error(node, "unknown key '\(key)'")
+        }
+        if correlation {
+            for key in ["detection", "threshold", "tests"] {
+                if let node = value(key) { error(node, "a correlation rule has no \(key) of its own (its rules' detections are used)") }
+            }
         }
         if let logsource = value("logsource"), case .mapping(let ls, _) = logsource,
             let product = ls.first(where: { $0.key.scalarText == "product" })?.value.scalarText,
@@ -252,7 +266,9 @@ struct Context {
         if let r = value("related") { related = parseRelated(r) }
 
         var detection: Detection?
-        if let d = value("detection") {
+        if correlation {
+            detection = .never
+        } else if let d = value("detection") {
             detection = parseDetection(d)
         } else {
             error(root, "rule has no detection")

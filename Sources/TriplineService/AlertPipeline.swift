@@ -157,6 +157,8 @@ public struct AlertPipeline: Sendable {
             for f in thresholds.alerts(rules: engineRules) { allInputs.insert(inputID(f)) }
         }
         func inputs(of f: Finding) -> Set<String> {
+            // A sequence's steps may come from any input of the run.
+            if rules[f.ruleID]?.sequence != nil { return allInputs }
             if rules[f.ruleID]?.threshold != nil { return thresholds.isEmpty ? inputsByRule[f.ruleID] ?? [] : allInputs }
             return inputsByKey[f.ruleID + "\u{1F}" + f.dedupKey] ?? []
         }
@@ -202,7 +204,7 @@ public struct AlertPipeline: Sendable {
         // fails on its own.
         func id(_ f: Finding) -> String { f.ruleID + "\u{1F}" + f.dedupKey }
         let storedOf = Dictionary(toSend.map { (id($0.0), $0.1) }, uniquingKeysWith: { a, _ in a })
-        for alert in Alert.group(toSend.map(\.0), isThreshold: isThreshold) {
+        for alert in Alert.group(toSend.map(\.0), standsAlone: standsAlone) {
             let stored = alert.findings.compactMap { storedOf[id($0)] }
             let keys = stored.map(\.key)
             let message = AlertComposer.message(alert, keys: keys, titleTemplate: rules[alert.top.ruleID]?.title)
@@ -297,18 +299,18 @@ public struct AlertPipeline: Sendable {
         try await CallBudget.$current.withValue(budget) { try await body() }
     }
 
-    /// Threshold alerts (bursts of events) stand alone; everything else is grouped by event.
-    private func isThreshold(_ f: Finding) -> Bool { rules[f.ruleID]?.threshold != nil }
+    /// Threshold and sequence alerts (about many events) stand alone; everything else is grouped by event.
+    private func standsAlone(_ f: Finding) -> Bool { rules[f.ruleID]?.standsAlone ?? false }
 
     /// The stored form: key = dedup key, window = event time + the rule's dedup window.
     public func storedFinding(_ f: Finding, state: AlertState) -> StoredFinding {
         let eventTime = f.epoch ?? now()
-        let window = rules[f.ruleID].map { max($0.dedupWindow, $0.threshold?.window ?? 0) } ?? defaultWindow
+        let window = rules[f.ruleID].map { max($0.dedupWindow, $0.threshold?.window ?? 0, $0.sequence?.window ?? 0) } ?? defaultWindow
         return StoredFinding(
             key: f.dedupKey, ruleID: f.ruleID, severity: f.severity, title: f.title, eventID: f.eventID,
             eventTime: eventTime, windowEnd: eventTime + max(window, 1), accountID: f.accountID, region: f.region,
             actor: f.actor, count: f.count, state: state,
-            json: FindingJSON.value(f, alertID: Alert.id(of: f, standalone: isThreshold(f))))
+            json: FindingJSON.value(f, alertID: Alert.id(of: f, standalone: standsAlone(f))))
     }
 }
 

@@ -139,8 +139,8 @@ struct Scan: AsyncParsableCommand {
                                        disabled: tunedLoad.tuned.disabled.count)
 
         // Every rule that matched one event is one alert; jsonl/json keep one finding per entry, tagged with it.
-        let thresholdRules = Set(selected.filter { $0.threshold != nil }.map(\.id))
-        let grouped = Alert.group(alerts, isThreshold: { thresholdRules.contains($0.ruleID) })
+        let standalone = Set(selected.filter(\.standsAlone).map(\.id))
+        let grouped = Alert.group(alerts, standsAlone: { standalone.contains($0.ruleID) })
         var alertIDs: [String: String] = [:]  // rule + dedup key → alert id
         for a in grouped { for f in a.findings { alertIDs[f.ruleID + "\u{1F}" + f.dedupKey] = a.id } }
         func alertID(_ f: Finding) -> String? { alertIDs[f.ruleID + "\u{1F}" + f.dedupKey] }

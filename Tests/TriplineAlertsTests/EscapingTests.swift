@@ -61,7 +61,7 @@ struct EscapingTests {
         f.ruleID = "custom.evil\u{1B}[2J"
         f.description = "one\n\u{1B}[31mtwo\u{0}"
         f.action = "act \u{202E}now\u{200F}"
-        let alert = Alert.group([f, f], isThreshold: { _ in false })[0]
+        let alert = Alert.group([f, f], standsAlone: { _ in false })[0]
         for text in [FindingText.render(f), AlertText.render(alert)] {
             #expect(!text.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0 || $0.value == 0x202E || $0.value == 0x200F },
                     "\(text)")

@@ -155,6 +155,14 @@ struct EventPatternTests {
             #expect((try? JSONValue.parse(p.text)) != nil)
         }
         let covered = Set(c.patterns.flatMap(\.rules))
-        for r in RuleCatalog.builtIn.rules where r.enabled { #expect(covered.contains(r.id), "\(r.id) is in no pattern") }
+        // A sequence matches no event itself: its steps must be covered, and it must be in no pattern.
+        for r in RuleCatalog.builtIn.rules where r.enabled {
+            if let sequence = r.sequence {
+                #expect(!covered.contains(r.id))
+                for step in sequence.steps { #expect(covered.contains(step), "\(r.id)'s step \(step) is in no pattern") }
+            } else {
+                #expect(covered.contains(r.id), "\(r.id) is in no pattern")
+            }
+        }
     }
 }

@@ -16,9 +16,37 @@ struct CatalogTests {
     @Test("has at least 100 rules, each with a positive and a negative test")
     func size() {
         #expect(catalog.rules.count >= 100)
-        for rule in catalog.rules {
+        // Sequences are tested through their steps' events (`sequences` below).
+        for rule in catalog.rules where rule.sequence == nil {
             #expect(rule.tests.contains { $0.expect }, "\(rule.id) has no positive test")
             #expect(rule.tests.contains { !$0.expect }, "\(rule.id) has no negative test")
+        }
+    }
+
+    @Test("every sequence fires on its steps' positive test events in order, and not in reverse")
+    func sequences() throws {
+        let sequences = catalog.rules.filter { $0.sequence != nil }
+        #expect(!sequences.isEmpty)
+        for rule in sequences {
+            let steps = try rule.sequence!.steps.map { id in try #require(catalog.rules.first { $0.id == id }) }
+            // Each step: its first positive test event, as many times as its threshold needs, a minute after the
+            // step before (well inside the sequence's window), each a different event.
+            func story(_ order: [Rule]) -> [String] {
+                order.enumerated().flatMap { minute, step -> [String] in
+                    let test = step.tests.first { $0.expect }!
+                    return (0..<max(step.threshold?.count ?? 1, 1)).map { k in
+                        guard case .object(var members) = test.event else { return test.event.serialized() }
+                        members.removeAll { $0.0 == "eventID" || $0.0 == "eventTime" }
+                        members.append(("eventID", .string("\(step.id)-\(k)")))
+                        members.append(("eventTime", .string(String(format: "2026-03-01T12:%02d:%02dZ", minute + 1, k % 60))))
+                        return JSONValue.object(members).serialized()
+                    }
+                }
+            }
+            let forward = correlate(catalog.rules, story(steps))
+            #expect(forward.contains { $0.ruleID == rule.id }, "\(rule.id) does not fire on its steps in order")
+            let backward = correlate(catalog.rules, story(steps.reversed()))
+            #expect(!backward.contains { $0.ruleID == rule.id }, "\(rule.id) fires on its steps in reverse")
         }
     }
 

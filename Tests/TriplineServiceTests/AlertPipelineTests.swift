@@ -51,7 +51,7 @@ struct AlertPipelineTests {
 
         let aggregated = Aggregator(rules: rules).aggregate(raw)
         let sent = aggregated.filter { $0.severity >= .medium }
-        let expected = Alert.group(sent, isThreshold: { f in rules.first { $0.id == f.ruleID }?.threshold != nil })
+        let expected = Alert.group(sent, standsAlone: { f in rules.first { $0.id == f.ruleID }?.standsAlone ?? false })
         #expect(messages.count == expected.count)
         #expect(messages.map(\.severity) == expected.map(\.severity))
         #expect(messages.map(\.severity) == messages.map(\.severity).sorted(by: >))
