@@ -111,8 +111,8 @@ public struct AlertContent: Sendable, Equatable {
     /// The alert for the findings of one event (nil when there are none). Findings of the same rule are one match.
     public init?(findings: [Finding], accountName: String? = nil) {
         guard let first = findings.first else { return nil }
-        var seen = Set<String>()
-        let matches = findings.filter { seen.insert($0.ruleID + "\u{1F}" + $0.dedupKey).inserted }.map {
+        var seen = Set<Finding.RuleKey>()
+        let matches = findings.filter { seen.insert($0.ruleKey).inserted }.map {
             Match(
                 ruleID: $0.ruleID, title: $0.title, severity: $0.severity, description: $0.description,
                 action: $0.action, tags: $0.tags, count: $0.count, dedupKey: $0.dedupKey)

@@ -43,10 +43,10 @@ public struct Aggregator {
 
     /// The same event delivered twice (overlapping files, two ingestion paths): one finding per rule.
     private func uniqueFindings(_ findings: [Finding]) -> [Finding] {
-        var seen = Set<String>()
+        var seen = Set<Finding.RuleEvent>()
         var unique: [Finding] = []
         unique.reserveCapacity(findings.count)
-        for f in findings where seen.insert(f.ruleID + "\u{1F}" + f.eventID).inserted { unique.append(f) }
+        for f in findings where seen.insert(f.ruleEvent).inserted { unique.append(f) }
         return unique
     }
 
@@ -65,9 +65,10 @@ public struct Aggregator {
         // 2. Thresholds, 3. dedup windows.
         // group key → (epoch, value) of the matches inside the current window (value: 0, or with
         // `threshold.distinct` the hash of one distinct value)
-        var thresholdGroups: [String: [(Int, UInt64)]] = [:]
+        var thresholdGroups: [ThresholdGroup: [(Int, UInt64)]] = [:]
         var open: [String: Int] = [:]  // dedup key → index in `alerts`
-        var openValues: [String: Set<UInt64>] = [:]  // distinct values folded into an open threshold alert
+        var openGroups: [ThresholdGroup: Int] = [:]  // threshold group → index of its open alert in `alerts`
+        var openValues: [ThresholdGroup: Set<UInt64>] = [:]  // distinct values folded into an open threshold alert
         var alerts: [Finding] = []
         for f in unique {
             guard let rule = rules[f.ruleID] else {
@@ -79,9 +80,9 @@ public struct Aggregator {
                 let distinct = !threshold.distinct.isEmpty
                 let values = distinct ? distinctValues(f, threshold) : [0]
                 if values.isEmpty { continue }  // counting values, and this match holds none
-                let key = f.ruleID + "\u{1F}" + groupKey(f, threshold)
+                let key = ThresholdGroup(ruleID: f.ruleID, values: groupValues(f, threshold))
                 // An alert for this group already open: fold into it.
-                if let idx = open[key], let start = alerts[idx].epoch, t - start < max(rule.dedupWindow, threshold.window) {
+                if let idx = openGroups[key], let start = alerts[idx].epoch, t - start < max(rule.dedupWindow, threshold.window) {
                     if distinct {
                         openValues[key, default: []].formUnion(values)
                         alerts[idx].count = openValues[key]!.count
@@ -97,7 +98,7 @@ public struct Aggregator {
                 if size >= threshold.count {
                     var alert = f
                     alert.count = size
-                    open[key] = alerts.count
+                    openGroups[key] = alerts.count
                     if distinct { openValues[key] = Set(window.map(\.1)) }
                     alerts.append(alert)
                     thresholdGroups[key] = []
@@ -116,12 +117,16 @@ public struct Aggregator {
         return alerts.sorted(by: Aggregator.alertOrder)
     }
 
-    private func groupKey(_ f: Finding, _ threshold: Threshold) -> String {
-        guard !threshold.groupBy.isEmpty else { return "" }
-        guard let document = try? JSONDocument(parsing: f.eventJSON, maxDepth: .max) else { return "" }
-        return document.withView { view in
-            threshold.groupBy.map { view.first($0).flatMap(view.scalarText) ?? "" }.joined(separator: "\u{1F}")
-        }
+    /// A threshold rule's group: the rule and the event's values of its `group_by` fields.
+    private struct ThresholdGroup: Hashable {
+        var ruleID: String
+        var values: [String]
+    }
+
+    private func groupValues(_ f: Finding, _ threshold: Threshold) -> [String] {
+        guard !threshold.groupBy.isEmpty else { return [] }
+        guard let document = try? JSONDocument(parsing: f.eventJSON, maxDepth: .max) else { return [] }
+        return document.withView { view in threshold.groupBy.map { view.first($0).flatMap(view.scalarText) ?? "" } }
     }
 
     private func distinctValues(_ f: Finding, _ threshold: Threshold) -> [UInt64] {

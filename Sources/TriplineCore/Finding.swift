@@ -53,6 +53,26 @@ public struct Finding: Sendable {
     /// The whole record as compact JSON text. Kept as text because most findings of a scan are folded into
     /// others or never rendered: building a tree per finding cost more than detecting it.
     public var eventJSON: [UInt8]
+    /// What makes two findings one: their rule and dedup key (the alert they fold into).
+    public struct RuleKey: Hashable, Sendable {
+        public var ruleID: String
+        public var dedupKey: String
+    }
+
+    /// One rule firing on one event (the same event delivered twice is one finding).
+    public struct RuleEvent: Hashable, Sendable {
+        public var ruleID: String
+        public var eventID: String
+
+        public init(ruleID: String, eventID: String) {
+            self.ruleID = ruleID
+            self.eventID = eventID
+        }
+    }
+
+    public var ruleKey: RuleKey { RuleKey(ruleID: ruleID, dedupKey: dedupKey) }
+    public var ruleEvent: RuleEvent { RuleEvent(ruleID: ruleID, eventID: eventID) }
+
     /// For a sequence rule's finding: the steps as they happened (empty otherwise).
     public var chain: [ChainStep] = []
 

@@ -145,11 +145,11 @@ public struct AlertPipeline: Sendable {
         guard !findings.isEmpty || !thresholds.isEmpty else { return outcome }
         // Which inputs stand behind an aggregated finding: the raw findings it may have folded (same rule and key;
         // for threshold rules any finding of the rule, since the crossing event's key is not the group's).
-        var inputsByKey: [String: Set<String>] = [:]
+        var inputsByKey: [Finding.RuleKey: Set<String>] = [:]
         var inputsByRule: [String: Set<String>] = [:]
         for f in findings {
             let id = inputID(f)
-            inputsByKey[f.ruleID + "\u{1F}" + f.dedupKey, default: []].insert(id)
+            inputsByKey[f.ruleKey, default: []].insert(id)
             inputsByRule[f.ruleID, default: []].insert(id)
         }
         var allInputs = runInputs.union(inputsByRule.values.joined())
@@ -160,7 +160,7 @@ public struct AlertPipeline: Sendable {
             // A sequence's steps may come from any input of the run.
             if rules[f.ruleID]?.sequence != nil { return allInputs }
             if rules[f.ruleID]?.threshold != nil { return thresholds.isEmpty ? inputsByRule[f.ruleID] ?? [] : allInputs }
-            return inputsByKey[f.ruleID + "\u{1F}" + f.dedupKey] ?? []
+            return inputsByKey[f.ruleKey] ?? []
         }
 
         let clock = now()
@@ -202,10 +202,9 @@ public struct AlertPipeline: Sendable {
 
         // One message per alert (every rule that matched one event, most severe first); each alert succeeds or
         // fails on its own.
-        func id(_ f: Finding) -> String { f.ruleID + "\u{1F}" + f.dedupKey }
-        let storedOf = Dictionary(toSend.map { (id($0.0), $0.1) }, uniquingKeysWith: { a, _ in a })
+        let storedOf = Dictionary(toSend.map { ($0.0.ruleKey, $0.1) }, uniquingKeysWith: { a, _ in a })
         for alert in Alert.group(toSend.map(\.0), standsAlone: standsAlone) {
-            let stored = alert.findings.compactMap { storedOf[id($0)] }
+            let stored = alert.findings.compactMap { storedOf[$0.ruleKey] }
             let keys = stored.map(\.key)
             let message = AlertComposer.message(alert, keys: keys, titleTemplate: rules[alert.top.ruleID]?.title)
             let severity = alert.severity

@@ -15,13 +15,13 @@ public actor InMemoryFindingStore: FindingStore {
     }
 
     private var entries: [String: Entry] = [:]
-    private var events: Set<String> = []
+    private var events: Set<Finding.RuleEvent> = []
 
     public init() {}
 
     public func claim(_ finding: StoredFinding, owner: String, now: Int, expiresAt: Int) async throws -> ClaimOutcome {
         // The idempotency record: an event already counted never counts again (retries, overlapping polls).
-        let eventIsNew = events.insert(finding.ruleID + "\u{1F}" + finding.eventID).inserted
+        let eventIsNew = events.insert(Finding.RuleEvent(ruleID: finding.ruleID, eventID: finding.eventID)).inserted
         var delivered: Set<String> = []
         if let existing = entries[finding.key] {
             let windowEnded = existing.finding.windowEnd <= finding.eventTime

@@ -141,9 +141,9 @@ struct Scan: AsyncParsableCommand {
         // Every rule that matched one event is one alert; jsonl/json keep one finding per entry, tagged with it.
         let standalone = Set(selected.filter(\.standsAlone).map(\.id))
         let grouped = Alert.group(alerts, standsAlone: { standalone.contains($0.ruleID) })
-        var alertIDs: [String: String] = [:]  // rule + dedup key → alert id
-        for a in grouped { for f in a.findings { alertIDs[f.ruleID + "\u{1F}" + f.dedupKey] = a.id } }
-        func alertID(_ f: Finding) -> String? { alertIDs[f.ruleID + "\u{1F}" + f.dedupKey] }
+        var alertIDs: [Finding.RuleKey: String] = [:]
+        for a in grouped { for f in a.findings { alertIDs[f.ruleKey] = a.id } }
+        func alertID(_ f: Finding) -> String? { alertIDs[f.ruleKey] }
 
         var out = Output()
         switch format {
