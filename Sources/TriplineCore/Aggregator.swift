@@ -9,6 +9,11 @@ public struct Aggregator {
     private let rules: [String: Rule]
     private let sequences: SequenceCorrelator
 
+    /// For what `engine` runs: its rules and its sequences (which its `rules` leave out).
+    public init(engine: Engine) {
+        self.init(rules: engine.rules + engine.sequences)
+    }
+
     public init(rules: [Rule]) {
         var byID: [String: Rule] = [:]
         for r in rules { byID[r.id] = r }

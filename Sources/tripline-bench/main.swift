@@ -186,7 +186,7 @@ func scan(_ files: [[UInt8]], engine: Engine, workers: Int) -> (records: Int, ma
         }
     }
     return shared.withLock { s in
-        let alerts = Aggregator(rules: engine.rules).aggregate(
+        let alerts = Aggregator(engine: engine).aggregate(
             s.folded.findings(rules: engine.rules), thresholds: s.thresholds, engineRules: engine.rules)
         return (s.records, s.matches, alerts.count)
     }

@@ -34,6 +34,13 @@ struct AttackStoryTests {
         }
     }
 
+    /// User agents the stories share.
+    enum Agent {
+        static let kaliCLI = "aws-cli/2.17.20 Python/3.11.9 Linux/6.8.0-kali1-amd64"
+        static let console = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15"
+        static let terraform = "APN/1.0 HashiCorp/1.0 Terraform/1.9.5 (+https://www.terraform.io) terraform-provider-aws/5.64.0"
+    }
+
     /// A story under construction: records at increasing times from 2025-06-02 10:00 UTC.
     struct Story {
         var records: [String] = []
@@ -41,7 +48,7 @@ struct AttackStoryTests {
 
         mutating func call(_ actor: Actor, _ source: String, _ name: String, after seconds: Int = 20,
                            request: String = "null", response: String = "null", error: String? = nil,
-                           ip: String = "185.220.101.47", agent: String = "aws-cli/2.17.20 Python/3.11.9 Linux/6.8.0-kali1-amd64",
+                           ip: String = "185.220.101.47", agent: String = Agent.kaliCLI,
                            region: String = "us-east-1", readOnly: Bool = false, extra: String = "") {
             clock += seconds
             let n = records.count
@@ -62,7 +69,7 @@ struct AttackStoryTests {
             }
             #expect(problems.isEmpty, "\(problems)")
             #expect(stats.records == records.count)
-            return Aggregator(rules: engine.rules).aggregate(findings, thresholds: processor.takeTally(), engineRules: engine.rules)
+            return Aggregator(engine: engine).aggregate(findings, thresholds: processor.takeTally(), engineRules: engine.rules)
         }
     }
 
@@ -114,13 +121,13 @@ struct AttackStoryTests {
     func leakedKeyOrdinary() {
         var s = Story()
         let ci = Actor.user("ci-deploy")
-        let terraform = "APN/1.0 HashiCorp/1.0 Terraform/1.9.5 (+https://www.terraform.io) terraform-provider-aws/5.64.0"
+        let terraform = Agent.terraform
         s.call(ci, "sts.amazonaws.com", "GetCallerIdentity", ip: "52.4.17.90", agent: terraform, readOnly: true)
         for name in ["ListRoles", "ListPolicies"] { s.call(ci, "iam.amazonaws.com", name, after: 5, ip: "52.4.17.90", agent: terraform, readOnly: true) }
         s.call(ci, "lambda.amazonaws.com", "UpdateFunctionCode20150331v2", request: #"{"functionName":"orders-api","publish":true}"#,
                ip: "52.4.17.90", agent: terraform)
         let admin = Actor.sso("AdministratorAccess", session: "priya@example.com")
-        let console = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15"
+        let console = Agent.console
         s.call(admin, "iam.amazonaws.com", "CreateUser", request: #"{"userName":"reporting-export"}"#, ip: "198.51.100.7", agent: console)
         s.call(admin, "cloudtrail.amazonaws.com", "StartLogging", request: #"{"name":"management-events"}"#, ip: "198.51.100.7", agent: console)
         s.call(admin, "guardduty.amazonaws.com", "ListDetectors", ip: "198.51.100.7", agent: console, readOnly: true)
@@ -183,7 +190,7 @@ struct AttackStoryTests {
     func harvestAndExfiltrate() {
         var s = Story()
         let thief = Actor.role("orders-api-task-role", session: "a1b2c3d4")
-        let cli = "aws-cli/2.17.20 Python/3.11.9 Linux/6.8.0-kali1-amd64"
+        let cli = Agent.kaliCLI
         for batch in 0..<3 {
             let names = (0..<10).map { #""/prod/service-\#(batch * 10 + $0)/password""# }.joined(separator: ",")
             s.call(thief, "ssm.amazonaws.com", "GetParameters", request: #"{"names":[\#(names)],"withDecryption":true}"#, agent: cli, readOnly: true)
@@ -218,7 +225,7 @@ struct AttackStoryTests {
                    ip: "3.120.44.5", agent: sdk, readOnly: true)
         }
         let platform = Actor.sso("PlatformAdmin", session: "sam@example.com")
-        let console = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15"
+        let console = Agent.console
         s.call(platform, "ec2.amazonaws.com", "EnableSnapshotBlockPublicAccess",
                request: #"{"EnableSnapshotBlockPublicAccessRequest":{"State":"block-all-sharing"}}"#, ip: "198.51.100.7", agent: console)
         s.call(platform, "lambda.amazonaws.com", "AddLayerVersionPermission20181031",
@@ -226,5 +233,45 @@ struct AttackStoryTests {
         let alerts = s.scan()
         #expect(Self.loud(alerts).isEmpty, "\(Self.loud(alerts))")
         #expect(alerts.allSatisfy { $0.ruleID != "tripline.ssm.securestring-bulk-decryption" }, "\(Self.summary(alerts))")
+    }
+
+    // MARK: 4. S3 ransomware
+
+    @Test("S3 ransomware: versioning suspended on a bucket, then its objects deleted in bulk — one critical story alert")
+    func ransomware() throws {
+        var s = Story()
+        let thief = Actor.role("OpsAdmin", session: "mallory")
+        s.call(thief, "s3.amazonaws.com", "GetBucketVersioning", request: #"{"bucketName":"customer-docs","versioning":""}"#, readOnly: true)
+        s.call(thief, "s3.amazonaws.com", "PutBucketVersioning", after: 40,
+               request: #"{"bucketName":"customer-docs","versioning":"","VersioningConfiguration":{"Status":"Suspended"}}"#)
+        for k in 0..<80 {
+            s.call(thief, "s3.amazonaws.com", "DeleteObject", after: k == 0 ? 600 : 2,
+                   request: #"{"bucketName":"customer-docs","key":"contracts/\#(k).pdf"}"#)
+        }
+        s.call(thief, "s3.amazonaws.com", "PutObject", after: 5, request: #"{"bucketName":"customer-docs","key":"README-RECOVER-FILES.txt"}"#)
+        let alerts = s.scan()
+        let story = try #require(alerts.first { $0.ruleID == "tripline.s3.versioning-suspended-then-mass-deletion" })
+        #expect(story.severity == .critical)
+        #expect(story.chain.map(\.ruleID) == ["tripline.s3.versioning-suspended", "tripline.s3.mass-object-deletion"])
+        #expect(alerts.filter { $0.ruleID == story.ruleID }.count == 1, "eighty deletes are one story")
+        #expect(Self.summary(alerts).contains("tripline.s3.mass-object-deletion high"))
+    }
+
+    @Test("the matched ordinary story: a cleanup job deletes hundreds of objects from a bucket whose versioning stays on")
+    func ransomwareOrdinary() {
+        var s = Story()
+        let job = Actor.role("nightly-cleanup", session: "1717300000")
+        let sdk = "Boto3/1.34.100 md/Botocore#1.34.100 ua/2.0 os/linux exec-env/AWS_Lambda_python3.12"
+        let admin = Actor.sso("PlatformAdmin", session: "sam@example.com")
+        // Versioning switched on (not off) the same morning, on the bucket the job cleans.
+        s.call(admin, "s3.amazonaws.com", "PutBucketVersioning",
+               request: #"{"bucketName":"scratch-exports","versioning":"","VersioningConfiguration":{"Status":"Enabled"}}"#,
+               ip: "198.51.100.7", agent: Agent.console)
+        for k in 0..<300 {
+            s.call(job, "s3.amazonaws.com", "DeleteObject", after: 1, request: #"{"bucketName":"scratch-exports","key":"tmp/\#(k).csv"}"#,
+                   ip: "3.120.44.5", agent: sdk)
+        }
+        let alerts = s.scan()
+        #expect(!alerts.contains { $0.severity == .critical }, "\(Self.loud(alerts))")
     }
 }

@@ -159,8 +159,8 @@ struct LocalScannerTests {
         #expect(one.stats.records == 400 && many.stats.records == 400)
         #expect(one.stats.digests == 1 && one.problems.isEmpty)
         let oneFindings = one.folded.findings(rules: engine.rules)
-        let a = Aggregator(rules: engine.rules).aggregate(oneFindings).map(\.dedupKey)
-        let b = Aggregator(rules: engine.rules).aggregate(many.folded.findings(rules: engine.rules)).map(\.dedupKey)
+        let a = Aggregator(engine: engine).aggregate(oneFindings).map(\.dedupKey)
+        let b = Aggregator(engine: engine).aggregate(many.folded.findings(rules: engine.rules)).map(\.dedupKey)
         #expect(a == b)
         #expect(oneFindings.contains { $0.eventName == "StopLogging" })
     }

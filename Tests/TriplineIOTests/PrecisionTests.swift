@@ -33,7 +33,7 @@ import TriplineSynth
         }
         m.events = stats.records
         #expect(problems.isEmpty, "\(problems)")
-        m.alerts = Aggregator(rules: engine.rules).aggregate(findings)
+        m.alerts = Aggregator(engine: engine).aggregate(findings)
         for a in m.alerts { m.bySeverity[a.severity, default: 0] += 1 }
         return m
     }

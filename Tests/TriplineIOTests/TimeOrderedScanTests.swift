@@ -47,7 +47,7 @@ struct TimeOrderedScanTests {
 
         let engine = Engine(rules: RuleCatalog.builtIn.rules)
         func alerts(_ result: LocalScanner.Result) -> [String] {
-            Aggregator(rules: engine.rules).aggregate(result.folded.findings(rules: engine.rules), thresholds: result.thresholds,
+            Aggregator(engine: engine).aggregate(result.folded.findings(rules: engine.rules), thresholds: result.thresholds,
                                                      engineRules: engine.rules)
                 .map { "\($0.ruleID) \($0.dedupKey) \($0.eventTime) \($0.lastEventTime ?? "-") ×\($0.count)" }.sorted()
         }

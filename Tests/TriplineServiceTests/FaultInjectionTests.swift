@@ -61,14 +61,14 @@ struct FaultInjectionTests {
         }
         let line = report.line(runSeed: runSeed)
         print(line)
-        for v in report.violations { print("fault-injection violation: \(v)") }
+        for v in report.counts.violations { print("fault-injection violation: \(v)") }
         #expect(report.schedules == seeds.count)
-        #expect(report.violations.isEmpty,
-                "\(report.violations.count) violation(s); reproduce each with TRIPLINE_FAULT_SEED=<seed>: \(report.violations.prefix(10).joined(separator: " | "))")
+        #expect(report.counts.violations.isEmpty,
+                "\(report.counts.violations.count) violation(s); reproduce each with TRIPLINE_FAULT_SEED=<seed>: \(report.counts.violations.prefix(10).joined(separator: " | "))")
         if seeds.count >= 50 {
             // The suite must actually fault, retry and replay, or it proves nothing.
-            #expect(report.faulted > report.proxied / 20)
-            #expect(report.dlqReplays > 0)
+            #expect(report.counts.faulted > report.counts.proxied / 20)
+            #expect(report.counts.dlqReplays > 0)
             #expect(report.kills > 0 && report.concurrent > 0)
         }
     }
@@ -81,7 +81,7 @@ struct FaultInjectionTests {
         run.rate = 0
         run.resendFirstAlert = true
         let result = try await run.run()
-        #expect(result.violations.contains { $0.contains("after it was marked") }, "\(result.violations)")
+        #expect(result.counts.violations.contains { $0.contains("after it was marked") }, "\(result.counts.violations)")
     }
 }
 
@@ -200,9 +200,8 @@ struct HandlerProcess: Sendable {
     }
 }
 
-struct ScheduleResult: Sendable {
-    var seed: UInt64
-    var special: FaultRun.Special
+/// What fault runs count, per schedule and in all.
+struct FaultCounts: Sendable {
     var invocations = 0
     var proxied = 0
     var faulted = 0
@@ -211,6 +210,23 @@ struct ScheduleResult: Sendable {
     var alerts = 0
     var windowHits = 0
     var violations: [String] = []
+
+    mutating func add(_ other: FaultCounts) {
+        invocations += other.invocations
+        proxied += other.proxied
+        faulted += other.faulted
+        faultsByKind.merge(other.faultsByKind, uniquingKeysWith: +)
+        dlqReplays += other.dlqReplays
+        alerts += other.alerts
+        windowHits += other.windowHits
+        violations += other.violations
+    }
+}
+
+struct ScheduleResult: Sendable {
+    var seed: UInt64
+    var special: FaultRun.Special
+    var counts = FaultCounts()
 }
 
 struct FaultRun {
@@ -284,7 +300,7 @@ struct FaultRun {
             async let a = Result(catching: { try await main.invoke(firstEvent, clock: clock) })
             async let b = Result(catching: { try await other.invoke(firstEvent, clock: clock) })
             let (ra, rb) = await (a, b)
-            result.invocations += 2
+            result.counts.invocations += 2
             settle(pending, failed: failures(ra, pending).intersection(failures(rb, pending)))
             clock.advance(seconds: 360)
         case .killBeforePublish, .killAfterPublish:
@@ -294,7 +310,7 @@ struct FaultRun {
             all.append(victim)
             try victim.reopen()
             _ = try? await victim.invoke(firstEvent, clock: clock)
-            result.invocations += 1
+            result.counts.invocations += 1
             settle(pending, failed: Set(pending.map(\.id)))
             clock.advance(seconds: 360)
         }
@@ -306,14 +322,14 @@ struct FaultRun {
                 let batch = pending
                 try main.reopen()
                 let response = await Result(catching: { try await main.invoke(lambdaSQSEvent(batch.map { ($0.id, $0.body) }, queueArn: queueArn), clock: clock) })
-                result.invocations += 1
+                result.counts.invocations += 1
                 settle(batch, failed: failures(response, batch))
             }
             var stillFailing: [(payload: [UInt8], attempts: Int)] = []
             for var e in asyncPending {
                 try main.reopen()
                 let response = await Result(catching: { try await main.invoke(e.payload, clock: clock) })
-                result.invocations += 1
+                result.counts.invocations += 1
                 e.attempts += 1
                 if case .success = response { continue }
                 if e.attempts >= FaultInjectionTests.asyncAttempts {
@@ -332,13 +348,13 @@ struct FaultRun {
         main.schedule.disable()
         clock.advance(seconds: 3600)
         for (n, body) in dlq.enumerated() {
-            result.dlqReplays += 1
+            result.counts.dlqReplays += 1
             let payload: [UInt8]
             switch DeadLetter.recognise(body) {
             case .queuedBody(let b, _): payload = lambdaSQSEvent([("dlq-\(n)", b)], queueArn: queueArn)
             case .asyncPayload(let bytes, _, _): payload = bytes
             case .unrecognised(let why):
-                result.violations.append("seed \(seed): DLQ message not recognised for replay: \(why)")
+                result.counts.violations.append("seed \(seed): DLQ message not recognised for replay: \(why)")
                 continue
             }
             // A replay that fails (its deadline passed on a loaded machine) leaves the message for the next replay.
@@ -349,7 +365,7 @@ struct FaultRun {
                 // A replay is an ordinary invocation (the module's 60 s timeout), not a faulted one: the short fault
                 // deadline on a loaded machine would fail it for want of time alone.
                 let response = await Result(catching: { try await main.invoke(payload, clock: clock, deadlineMs: FaultInjectionTests.replayDeadlineMs) })
-                result.invocations += 1
+                result.counts.invocations += 1
                 if case .success(let bytes) = response, let json = try? JSONValue.parse(bytes), failedItems(json).isEmpty {
                     replayed = true
                 } else {
@@ -357,7 +373,7 @@ struct FaultRun {
                     clock.advance(seconds: 3600)
                 }
             }
-            if !replayed { result.violations.append("seed \(seed): DLQ replay without faults failed three times: \(last)") }
+            if !replayed { result.counts.violations.append("seed \(seed): DLQ replay without faults failed three times: \(last)") }
         }
         for p in all { p.proxies.forEach { $0.waitIdle() } }
 
@@ -376,12 +392,12 @@ struct FaultRun {
             captured += try batch.map(CapturedAlert.init)
         }
         let log = all.flatMap { p in p.proxies.flatMap { $0.log } }
-        result.proxied = log.count
+        result.counts.proxied = log.count
         for e in log where e.fault != .pass {
-            result.faulted += 1
-            result.faultsByKind[e.fault.kind, default: 0] += 1
+            result.counts.faulted += 1
+            result.counts.faultsByKind[e.fault.kind, default: 0] += 1
         }
-        result.alerts = captured.count
+        result.counts.alerts = captured.count
         check(captured, log: log, into: &result)
         return result
     }
@@ -389,7 +405,7 @@ struct FaultRun {
     /// The invariants, from the alerts captured and the proxies' logs.
     func check(_ captured: [CapturedAlert], log: [ProxyLogEntry], into result: inout ScheduleResult) {
         let schedule = "seed \(seed)\(special == .none ? "" : " (TRIPLINE_FAULT_SPECIAL=\(special.rawValue))")"
-        func fail(_ what: String) { result.violations.append("\(schedule): \(what)") }
+        func fail(_ what: String) { result.counts.violations.append("\(schedule): \(what)") }
         // 1. Every planted attack alerted.
         for trail in fixture.attacks where !captured.contains(where: { $0.message.contains(trail) }) {
             fail("planted attack on trail \(trail) never alerted")
@@ -445,7 +461,7 @@ struct FaultRun {
                 }
                 lastSent[key] = p.arrival
             }
-            if duplicate { result.windowHits += 1 }
+            if duplicate { result.counts.windowHits += 1 }
         }
     }
 
@@ -500,27 +516,13 @@ extension Result where Failure == any Error {
 
 struct Report {
     var schedules = 0
-    var invocations = 0
-    var proxied = 0
-    var faulted = 0
-    var faultsByKind: [String: Int] = [:]
-    var dlqReplays = 0
-    var alerts = 0
-    var windowHits = 0
     var kills = 0
     var concurrent = 0
-    var violations: [String] = []
+    var counts = FaultCounts()
 
     mutating func add(_ r: ScheduleResult) {
         schedules += 1
-        invocations += r.invocations
-        proxied += r.proxied
-        faulted += r.faulted
-        faultsByKind.merge(r.faultsByKind, uniquingKeysWith: +)
-        dlqReplays += r.dlqReplays
-        alerts += r.alerts
-        windowHits += r.windowHits
-        violations += r.violations
+        counts.add(r.counts)
         switch r.special {
         case .none: break
         case .concurrent: concurrent += 1
@@ -529,10 +531,10 @@ struct Report {
     }
 
     func line(runSeed: UInt64?) -> String {
-        let kinds = faultsByKind.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        let kinds = counts.faultsByKind.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         return "fault-injection: run seed \(runSeed.map(String.init) ?? "(one schedule)"): \(schedules) schedules "
-            + "(\(concurrent) with two handlers at once, \(kills) with a killed handler), \(invocations) invocations, "
-            + "\(proxied) proxied requests, \(faulted) faulted (\(kinds)), \(dlqReplays) DLQ replays, \(alerts) alerts, "
-            + "\(violations.count) violations, \(windowHits) duplicate-window hits"
+            + "(\(concurrent) with two handlers at once, \(kills) with a killed handler), \(counts.invocations) counts.invocations, "
+            + "\(counts.proxied) counts.proxied requests, \(counts.faulted) counts.faulted (\(kinds)), \(counts.dlqReplays) DLQ replays, \(counts.alerts) counts.alerts, "
+            + "\(counts.violations.count) counts.violations, \(counts.windowHits) duplicate-window hits"
     }
 }
