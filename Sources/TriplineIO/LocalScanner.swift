@@ -1,50 +1,9 @@
-import Dispatch
 import Foundation
-import Synchronization
 import TriplineCore
 
-/// Scans local files, folders and stdin on every core.
-///
-/// Work is handed out file by file; each worker owns its buffers (read, gunzip, tape) and reuses them, so memory
-/// for input is bounded by the largest file times the number of workers, whatever the size of the corpus. Findings
-/// are folded per dedup key as they come (`DedupTally`), so they grow with alerts, not with matching events.
-/// Files are read in CloudTrail delivery order when they are so named, and threshold matches are let go as the
-/// scan passes them (`ScanOrder`).
+/// Local files, folders and stdin: what they expand to, how a file is read (`FileInput`), and the scan of them
+/// (`ScanRunner` with `LocalFiles`).
 public enum LocalScanner {
-    public struct Options: Sendable {
-        public var workers: Int
-        /// Inputs decoded up to this size are read whole (the fast path); larger ones are streamed.
-        public var maxDecompressed: Int
-        /// Largest event read; a larger one is skipped and reported.
-        public var maxEvent: Int
-        /// Called after each input with the running totals (from worker threads).
-        public var progress: (@Sendable (ScanStats) -> Void)?
-
-        public init(workers: Int = LocalScanner.defaultWorkers,
-                    maxDecompressed: Int = EventProcessor.defaultMaxDecompressed,
-                    maxEvent: Int = EventProcessor.defaultMaxEvent,
-                    progress: (@Sendable (ScanStats) -> Void)? = nil) {
-            self.workers = max(1, workers)
-            self.maxDecompressed = maxDecompressed
-            self.maxEvent = maxEvent
-            self.progress = progress
-        }
-    }
-
-    public static var defaultWorkers: Int { ProcessInfo.processInfo.activeProcessorCount }
-
-    public struct Result: Sendable {
-        /// Matches of the other rules, folded per dedup key (turn into findings with `findings(rules:)`, then
-        /// aggregate them). Kept as a tally, not findings, so more inputs (S3 objects) can fold into it exactly.
-        public var folded = DedupTally()
-        /// Matches of threshold rules, tallied (turn into alerts with `alerts(rules:)`).
-        public var thresholds: ThresholdTally = ThresholdTally()
-        /// Matches the engine's suppressors took, folded per suppressor (counted in summaries, listed on request).
-        public var suppressed = SuppressedTally()
-        public var problems: [InputProblem]
-        public var stats: ScanStats
-    }
-
     /// File name endings read when walking a folder or listing an S3 prefix (inputs named explicitly are always
     /// read, whatever their name).
     public static let inputExtensions = [".json", ".json.gz", ".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz", ".gz", ".log"]
@@ -152,60 +111,32 @@ public enum LocalScanner {
         }
     }
 
-    public static func scan(paths: [String], engine: Engine, options: Options = Options()) -> Result {
-        let (work, expandProblems) = expandFiles(paths)
-
-        struct Shared {
-            var folded = DedupTally()
-            var suppressed = SuppressedTally()
-            var problems: [InputProblem] = []
-            var stats = ScanStats()
-        }
-        let shared = Mutex(Shared())
-        let workers = min(options.workers, max(1, work.count))
-        let order = ScanOrder(names: work.map(\.name), workers: workers)
-        let maxDecompressed = options.maxDecompressed
-        let maxEvent = options.maxEvent
-        let progress = options.progress
-
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            var processor = EventProcessor(
-                engine: engine, maxDecompressed: maxDecompressed, maxEvent: maxEvent, tallyThresholds: true,
-                foldFindings: true)
-            defer {
-                order.finish(worker: worker, processor: &processor)
-                let folded = processor.takeFolded()
-                let suppressed = processor.takeSuppressed()
-                shared.withLock {
-                    $0.folded.merge(folded)
-                    $0.suppressed.merge(suppressed)
-                }
-            }
-            var buffer: [UInt8] = []
-            while let index = order.next(worker: worker) {
-                let file = work[index]
-                var findings: [Finding] = []  // stays empty: every match is tallied
-                var problems: [InputProblem] = []
-                var stats = ScanStats()
-                FileInput.process(file, wholeUpTo: maxDecompressed, buffer: &buffer, processor: &processor,
-                                  findings: &findings, problems: &problems, stats: &stats)
-                order.finished(worker: worker, processor: &processor, rules: engine.rules)
-                let total = shared.withLock { s -> ScanStats in
-                    s.problems += problems
-                    s.stats.add(stats)
-                    return s.stats
-                }
-                progress?(total)
-            }
-        }
-
-        var result = shared.withLock { s in
-            Result(folded: s.folded, thresholds: order.thresholds(), suppressed: s.suppressed, problems: expandProblems + s.problems, stats: s.stats)
-        }
-        if let late = ScanOrder.lateProblem(result.thresholds) { result.problems.append(late) }
-        // Deterministic order whatever the scheduling.
-        result.problems.sort { ($0.path, $0.line ?? 0, $0.record ?? 0) < ($1.path, $1.line ?? 0, $1.record ?? 0) }
+    /// Scans `paths` (files, folders, `-` for stdin) on `options.workers` threads.
+    public static func scan(paths: [String], engine: Engine, options: ScanOptions = ScanOptions()) -> ScanResult {
+        let (files, problems) = expandFiles(paths)
+        var result = ScanRunner.run(LocalFiles(files: files, wholeUpTo: options.maxDecompressed), engine: engine, options: options)
+        result.problems = problems + result.problems
+        result.sortProblems()
         return result
+    }
+}
+
+/// Local files as a scan's source, each read with `FileInput`.
+public struct LocalFiles: BlockingScanSource {
+    public let files: [LocalScanner.InputFile]
+    /// Files up to this size are read whole; larger ones, pipes and devices are streamed.
+    public let wholeUpTo: Int
+
+    public init(files: [LocalScanner.InputFile], wholeUpTo: Int = EventProcessor.defaultMaxDecompressed) {
+        self.files = files
+        self.wholeUpTo = wholeUpTo
+    }
+
+    public var names: [String] { files.map(\.name) }
+
+    public func read(_ index: Int, into w: inout ScanWorker) {
+        FileInput.process(files[index], wholeUpTo: wholeUpTo, buffer: &w.buffer, processor: &w.processor,
+                          findings: &w.findings, problems: &w.problems, stats: &w.stats)
     }
 }
 

@@ -152,44 +152,13 @@ func parseOnly(_ files: [[UInt8]]) -> Int {
     return records
 }
 
-/// What `tripline scan` does, on files already in memory: every match tallied (thresholds) or folded per dedup key,
-/// the workers' tallies merged, and the alerts built at the end.
+/// What `tripline scan` does, on files already in memory: `ScanRunner`, the runner `tripline scan` uses, with every
+/// match tallied (thresholds) or folded per dedup key, the workers' tallies merged, and the alerts built at the end.
 func scan(_ files: [[UInt8]], engine: Engine, workers: Int) -> (records: Int, matches: Int, alerts: Int) {
-    struct Shared {
-        var next = 0
-        var records = 0
-        var matches = 0
-        var thresholds = ThresholdTally()
-        var folded = DedupTally()
-    }
-    let shared = Mutex(Shared())
-    DispatchQueue.concurrentPerform(iterations: workers) { _ in
-        var processor = EventProcessor(engine: engine, tallyThresholds: true, foldFindings: true)
-        var findings: [Finding] = []  // stays empty: every match is tallied
-        var problems: [InputProblem] = []
-        var stats = ScanStats()
-        while true {
-            let k = shared.withLock { s in
-                defer { s.next += 1 }
-                return s.next
-            }
-            guard k < files.count else { break }
-            files[k].withUnsafeBufferPointer { processor.process($0, path: "", findings: &findings, problems: &problems, stats: &stats) }
-        }
-        let thresholds = processor.takeTally()
-        let folded = processor.takeFolded()
-        shared.withLock { s in
-            s.records += stats.records
-            s.matches += stats.matches
-            s.thresholds.merge(thresholds)
-            s.folded.merge(folded)
-        }
-    }
-    return shared.withLock { s in
-        let alerts = Aggregator(engine: engine).aggregate(
-            s.folded.findings(rules: engine.rules), thresholds: s.thresholds, engineRules: engine.rules)
-        return (s.records, s.matches, alerts.count)
-    }
+    let result = ScanRunner.run(InMemoryInputs(files.map { (name: "", bytes: $0) }), engine: engine, options: ScanOptions(workers: workers))
+    let alerts = Aggregator(engine: engine).aggregate(
+        result.folded.findings(rules: engine.rules), thresholds: result.thresholds, engineRules: engine.rules)
+    return (result.stats.records, result.stats.matches, alerts.count)
 }
 
 /// Process start → "ready" of the Lambda bootstrap: the time from spawning it until its first log line (written

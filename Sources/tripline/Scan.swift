@@ -49,7 +49,7 @@ struct Scan: AsyncParsableCommand {
     var showSuppressed = false
 
     @Option(help: "Worker threads (default: all cores).")
-    var workers: Int = LocalScanner.defaultWorkers
+    var workers: Int = ScanOptions.defaultWorkers
 
     @Option(name: .customLong("max-event-size"), help: ArgumentHelp(
         "Largest event (one record, or one value of JSON Lines) read, in MiB; a larger one is skipped and reported.",
@@ -199,7 +199,7 @@ struct Scan: AsyncParsableCommand {
         Severity.allCases.reversed().map { s in (s, alerts.filter { $0.severity == s }.count) }
     }
 
-    static func summaryText(result: LocalScanner.Result, alerts: [Finding], alertCount: Int, elapsed: Double, rules: Int) -> String {
+    static func summaryText(result: ScanResult, alerts: [Finding], alertCount: Int, elapsed: Double, rules: Int) -> String {
         let s = result.stats
         let counts = bySeverity(alerts).filter { $0.1 > 0 }.map { "\($0.1) \($0.0)" }.joined(separator: ", ")
         let rate = elapsed > 0 ? Int(Double(s.records) / elapsed) : 0
@@ -212,7 +212,7 @@ struct Scan: AsyncParsableCommand {
         return text
     }
 
-    static func summaryJSON(result: LocalScanner.Result, alerts: [Finding], alertCount: Int, elapsed: Double) -> JSONValue {
+    static func summaryJSON(result: ScanResult, alerts: [Finding], alertCount: Int, elapsed: Double) -> JSONValue {
         let s = result.stats
         return .object([
             ("files", .number(s.inputs)),

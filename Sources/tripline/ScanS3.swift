@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import TriplineAWS
 import TriplineCore
 import TriplineIO
@@ -29,10 +28,11 @@ enum S3Scan {
     /// Enough parallel downloads to hide S3 latency without holding many large logs in memory at once.
     static let defaultConcurrency = 6
 
-    /// Scans every object under `urls` and adds findings, problems, stats and skipped digests to `result`.
+    /// Scans every object under `urls` (`S3Objects` through `ScanRunner`) and adds findings, problems, stats and
+    /// skipped digests to `result`.
     static func scan(
         _ urls: [String], engine: Engine, client: AWSClient, concurrency: Int = defaultConcurrency,
-        into result: inout LocalScanner.Result
+        into result: inout ScanResult
     ) async {
         let s3 = S3Client(client)
         var work: [(location: Location, key: String)] = []
@@ -67,59 +67,28 @@ enum S3Scan {
             }
         }
 
-        let items = work
-        let workers = min(max(1, concurrency), max(1, work.count))
-        // CloudTrail keys carry their delivery time: read in that order, thresholds are let go as the scan passes.
-        let order = ScanOrder(names: work.map(\.key), workers: workers)
-        let partials = await withTaskGroup(of: Partial.self) { group in
-            for worker in 0..<workers {
-                group.addTask {
-                    // Each worker owns one processor: its gunzip and parse buffers are reused object after object.
-                    var processor = EventProcessor(engine: engine, tallyThresholds: true, foldFindings: true)
-                    var partial = Partial()
-                    var findings: [Finding] = []  // stays empty: every match is tallied
-                    while let index = order.next(worker: worker) {
-                        let (location, key) = items[index]
-                        let path = location.url(key)
-                        do {
-                            let object = try await s3.getObject(bucket: location.bucket, key: key)
-                            object.body.withUnsafeBufferPointer { raw in
-                                processor.process(raw, path: path, findings: &findings, problems: &partial.problems, stats: &partial.stats)
-                            }
-                        } catch {
-                            partial.stats.inputs += 1
-                            partial.stats.failedInputs += 1
-                            partial.problems.append(InputProblem(path: path, message: "cannot read: \(describe(error))"))
-                        }
-                        order.finished(worker: worker, processor: &processor, rules: engine.rules)
-                    }
-                    order.finish(worker: worker, processor: &processor)
-                    partial.folded = processor.takeFolded()
-                    partial.suppressed = processor.takeSuppressed()
-                    return partial
-                }
-            }
-            return await group.reduce(into: [Partial]()) { $0.append($1) }
-        }
-        for partial in partials {
-            result.folded.merge(partial.folded)
-            result.suppressed.merge(partial.suppressed)
-            result.problems += partial.problems
-            result.stats.add(partial.stats)
-        }
-        let thresholds = order.thresholds()
-        if let late = ScanOrder.lateProblem(thresholds) { result.problems.append(late) }
-        result.thresholds.merge(thresholds)
-        result.problems.sort { ($0.path, $0.line ?? 0, $0.record ?? 0) < ($1.path, $1.line ?? 0, $1.record ?? 0) }
+        let source = S3Objects(s3: s3, objects: work)
+        result.merge(await ScanRunner.run(source, engine: engine, options: ScanOptions(workers: concurrency)))
     }
 
-    struct Partial: Sendable {
-        /// Matches folded as objects are read, as in a local scan, so a large bucket does not hold every matching
-        /// event (threshold matches go to `ScanOrder`).
-        var folded = DedupTally()
-        var suppressed = SuppressedTally()
-        var problems: [InputProblem] = []
-        var stats = ScanStats()
+    /// Objects under S3 prefixes as a scan's source: each downloaded whole, then read like a local file. The
+    /// runner's workers are the parallel downloads.
+    struct S3Objects: ScanSource {
+        let s3: S3Client
+        let objects: [(location: Location, key: String)]
+
+        var names: [String] { objects.map(\.key) }
+
+        func read(_ index: Int, into w: inout ScanWorker) async {
+            let (location, key) = objects[index]
+            let path = location.url(key)
+            do {
+                let object = try await s3.getObject(bucket: location.bucket, key: key)
+                object.body.withUnsafeBufferPointer { w.process($0, path: path) }
+            } catch {
+                w.failed(path, "cannot read: \(describe(error))")
+            }
+        }
     }
 
     /// AWS errors carry code and message in their `description`, which interpolation uses (the cast this did

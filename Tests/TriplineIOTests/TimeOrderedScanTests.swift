@@ -46,7 +46,7 @@ struct TimeOrderedScanTests {
         #expect((times.max() ?? 0) - (times.min() ?? 0) > 2 * ScanOrder.lateness)  // room to compact
 
         let engine = Engine(rules: RuleCatalog.builtIn.rules)
-        func alerts(_ result: LocalScanner.Result) -> [String] {
+        func alerts(_ result: ScanResult) -> [String] {
             Aggregator(engine: engine).aggregate(result.folded.findings(rules: engine.rules), thresholds: result.thresholds,
                                                      engineRules: engine.rules)
                 .map { "\($0.ruleID) \($0.dedupKey) \($0.eventTime) \($0.lastEventTime ?? "-") ×\($0.count)" }.sorted()
