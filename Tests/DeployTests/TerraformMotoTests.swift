@@ -7,7 +7,7 @@ import TriplineTestSupport
 @Suite("Terraform module against moto", .serialized)
 struct TerraformMotoTests {
     @Test("fmt, init, validate, plan (least-privilege lint), apply, resources exist in moto, S3->SQS filter, destroy",
-          .timeLimit(.minutes(12)))
+          .timeLimit(.minutes(20)))
     func terraformDeploysOntoMoto() async throws {
         // Formatting is checked on the repository itself (read-only), while moto starts.
         async let fmtRun = runCommand(
