@@ -34,6 +34,9 @@ public struct Engine: Sendable {
     /// of `rules` and the index; `Aggregator` evaluates them over the findings.
     public let sequences: [Rule]
 
+    /// Every enabled rule it runs, sequences included (what summaries and logs report).
+    public var ruleCount: Int { rules.count + sequences.count }
+
     /// Builds the engine from enabled rules (disabled ones are kept out, never compiled into the index).
     public init(rules: [Rule], suppressors: [Suppressor] = []) {
         let active = rules.filter { $0.enabled && $0.sequence == nil }

@@ -47,7 +47,7 @@ public enum LambdaMain {
         var fields: [(String, JSONValue)] = [
             ("cold_start_ms", .number(ms(ready - mainStarted))), ("init_ms", .number(ms(ready - initStarted))),
             ("rules_ms", .number(ms(rulesLoaded - initStarted))),
-            ("rules", .number(handler.engine.rules.count)),
+            ("rules", .number(handler.engine.ruleCount)),
             ("tuning_entries", .number(handler.engine.suppression.suppressors.count)),
             ("min_severity", .string(handler.config.minimumSeverity.description)),
             ("store", .string(handler.config.table == nil ? "memory" : "dynamodb")),

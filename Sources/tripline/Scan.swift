@@ -169,7 +169,7 @@ struct Scan: AsyncParsableCommand {
                     out.line("")
                 }
             }
-            out.line(Scan.summaryText(result: result, alerts: alerts, alertCount: grouped.count, elapsed: elapsed, rules: engine.rules.count))
+            out.line(Scan.summaryText(result: result, alerts: alerts, alertCount: grouped.count, elapsed: elapsed, rules: engine.ruleCount))
             if let text = tally.summaryText { out.line(text) }
         }
         out.flush()

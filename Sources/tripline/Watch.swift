@@ -85,7 +85,7 @@ struct Watch: AsyncParsableCommand {
         let stop = StopSignal()
         stop.install()
         printError("tripline: watching CloudTrail in \(client.region)"
-            + (once ? " (one poll)" : " every \(interval)") + ", \(engine.rules.count) rules, state in \(state.location)")
+            + (once ? " (one poll)" : " every \(interval)") + ", \(engine.ruleCount) rules, state in \(state.location)")
 
         var failed = false
         // Unique per process and cycle, so a crashed watcher's claims are not mistaken for ours.
