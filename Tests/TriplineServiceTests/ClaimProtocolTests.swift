@@ -265,7 +265,15 @@ struct ClaimPipelineTests {
         let f = try #require(findings([stopLogging(trail: trail, at: nowEpoch() - 30)]).first { $0.ruleID == stopLoggingRule })
         #expect(try await store.get(key: f.dedupKey)?.state == .pending)
         let retry = AlertPipeline(rules: catalog.rules, store: store, sink: RecordingAlertSink())
-        #expect(try await store.claim(retry.storedFinding(f, state: .pending), owner: "next", now: nowEpoch(), expiresAt: nowEpoch() + 60) == .claimed)
+        let now = nowEpoch()
+        let outcome = try await store.claim(retry.storedFinding(f, state: .pending), owner: "next", now: now, expiresAt: now + 60)
+        if outcome != .claimed {
+            // A process starved of CPU (other suites on two cores) can pass its cleanup budget before the release
+            // goes out. Then the claim must still end at the deadline plus the margin, never later.
+            #expect(stalled > .milliseconds(300), "the release should have gone out: the process did not stall (\(outcome))")
+            let later = deadline.end.epochSeconds + AlertPipeline.defaultClaimMargin + 1
+            #expect(try await store.claim(retry.storedFinding(f, state: .pending), owner: "next", now: later, expiresAt: later + 60) == .claimed)
+        }
     }
 
     @Test("a refused SNS endpoint fails the input in well under a second, not 41 s")
