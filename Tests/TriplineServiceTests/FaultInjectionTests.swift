@@ -533,8 +533,8 @@ struct Report {
     func line(runSeed: UInt64?) -> String {
         let kinds = counts.faultsByKind.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         return "fault-injection: run seed \(runSeed.map(String.init) ?? "(one schedule)"): \(schedules) schedules "
-            + "(\(concurrent) with two handlers at once, \(kills) with a killed handler), \(counts.invocations) counts.invocations, "
-            + "\(counts.proxied) counts.proxied requests, \(counts.faulted) counts.faulted (\(kinds)), \(counts.dlqReplays) DLQ replays, \(counts.alerts) counts.alerts, "
-            + "\(counts.violations.count) counts.violations, \(counts.windowHits) duplicate-window hits"
+            + "(\(concurrent) with two handlers at once, \(kills) with a killed handler), \(counts.invocations) invocations, "
+            + "\(counts.proxied) proxied requests, \(counts.faulted) faulted (\(kinds)), \(counts.dlqReplays) DLQ replays, \(counts.alerts) alerts, "
+            + "\(counts.violations.count) violations, \(counts.windowHits) duplicate-window hits"
     }
 }
