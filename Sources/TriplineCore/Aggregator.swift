@@ -25,15 +25,11 @@ public struct Aggregator {
     /// indices refer to: `Engine.rules`).
     public func aggregate(_ findings: [Finding], thresholds: ThresholdTally, engineRules: [Rule]) -> [Finding] {
         let thresholdAlerts = thresholds.alerts(rules: engineRules)
-        guard !sequences.isEmpty else {
-            return (aggregate(findings) + thresholdAlerts).filter(generatesAlerts).sorted(by: Aggregator.alertOrder)
-        }
+        var unique = uniqueFindings(findings)
         // Sequences read every step's findings (building blocks' too) before folding; their own alerts then fold
-        // by their dedup key like any other.
-        let unique = uniqueFindings(findings)
-        let steps = unique + thresholdAlerts
-        let combined = aggregate(unique + sequences.alerts(steps)) + thresholdAlerts
-        return combined.filter(generatesAlerts).sorted(by: Aggregator.alertOrder)
+        // by their dedup key like any other. A sequence is no step rule, so its alerts repeat no finding here.
+        if !sequences.isEmpty { unique += uniqueFindings(sequences.alerts(unique + thresholdAlerts)) }
+        return (fold(unique) + thresholdAlerts).filter(generatesAlerts).sorted(by: Aggregator.alertOrder)
     }
 
     /// Building blocks' findings feed sequences only.
@@ -55,19 +51,19 @@ public struct Aggregator {
         return unique
     }
 
-    public func aggregate(_ findings: [Finding]) -> [Finding] {
-        // 1. One finding per rule and event.
-        var unique = uniqueFindings(findings)
+    public func aggregate(_ findings: [Finding]) -> [Finding] { fold(uniqueFindings(findings)) }
 
+    /// Thresholds and dedup windows over findings already one per rule and event.
+    private func fold(_ findings: [Finding]) -> [Finding] {
         // Stable order: time, then input position.
-        unique.sort { a, b in
+        let unique = findings.sorted { a, b in
             let ta = a.epoch ?? Int.min, tb = b.epoch ?? Int.min
             if ta != tb { return ta < tb }
             if a.input.path != b.input.path { return a.input.path < b.input.path }
             return a.input.record < b.input.record
         }
 
-        // 2. Thresholds, 3. dedup windows.
+        // Thresholds, then dedup windows.
         // group key → (epoch, value) of the matches inside the current window (value: 0, or with
         // `threshold.distinct` the hash of one distinct value)
         var thresholdGroups: [ThresholdGroup: [(Int, UInt64)]] = [:]

@@ -37,6 +37,12 @@ public enum RuleCatalog {
 
 /// Runs rules' embedded tests.
 public enum RuleTester {
+    /// Whether a rule lacks the embedded tests every rule owes: at least one positive and one negative. A sequence
+    /// owes none: it has no events of its own, and its steps' tests cover it.
+    public static func lacksTests(_ rule: Rule) -> Bool {
+        rule.sequence == nil && !(rule.tests.contains { $0.expect } && rule.tests.contains { !$0.expect })
+    }
+
     public struct Outcome: Sendable {
         public var ruleID: String
         public var test: String

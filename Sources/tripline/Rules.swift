@@ -91,8 +91,7 @@ struct Rules: AsyncParsableCommand {
                 out.line(terminalSafe("\(verdict) \(o.ruleID): \(o.test) (expected \(o.expected ? "match" : "no match"), got \(o.actual ? "match" : "no match")) \(o.source):\(o.line)"))
             }
             let failed = outcomes.filter { !$0.passed }.count
-            // A sequence has no events of its own to test: its steps' tests cover it.
-            let lacking = loaded.rules.filter { r in r.sequence == nil && !(r.tests.contains { $0.expect } && r.tests.contains { !$0.expect }) }
+            let lacking = loaded.rules.filter(RuleTester.lacksTests)
             for r in lacking { out.line(terminalSafe("warn \(r.id): needs at least one positive and one negative test (\(r.source))")) }
             out.line("\(loaded.rules.count) rules, \(outcomes.count) tests: \(outcomes.count - failed) passed, \(failed) failed")
             out.flush()
@@ -112,7 +111,7 @@ struct Rules: AsyncParsableCommand {
                 let line = Int(r.source.split(separator: ":").last ?? "") ?? 1
                 if r.description.isEmpty { diagnostics.append(RuleDiagnostic(.warning, file: file, line: line, ruleID: r.id, "no description")) }
                 if r.action.isEmpty { diagnostics.append(RuleDiagnostic(.warning, file: file, line: line, ruleID: r.id, "no action for the responder")) }
-                if r.sequence == nil && (!r.tests.contains(where: { $0.expect }) || !r.tests.contains(where: { !$0.expect })) {
+                if RuleTester.lacksTests(r) {
                     diagnostics.append(RuleDiagnostic(.warning, file: file, line: line, ruleID: r.id, "needs at least one positive and one negative test"))
                 }
             }
