@@ -44,16 +44,13 @@ extension Context {
         let rule = rule(from: root, text: text, correlation: true)
 
         var generate = false
-        if let g = value("generate") {
-            if let t = scalarString(g), let b = Bool(t.lowercased()) { generate = b } else { error(g, "generate must be true or false") }
-        }
-        guard let body = value("correlation"), case .mapping(let bodyMap, _) = body, let bodyMembers = self.members(of: bodyMap) else {
+        if let g = value("generate"), let b = bool(g, what: "generate") { generate = b }
+        guard let body = value("correlation"), case .mapping(let bodyMap, _) = body, let fields = members(of: bodyMap) else {
             error(value("correlation") ?? root, "correlation must be a mapping of type, rules, group-by, timespan and condition")
             return nil
         }
-        let members = bodyMembers
-        func member(_ key: String) -> RuleNode? { members.first { $0.key == key }?.value }
-        for (key, _, node) in members where !["type", "rules", "group-by", "timespan", "condition", "aliases"].contains(key) {
+        func member(_ key: String) -> RuleNode? { fields.first { $0.key == key }?.value }
+        for (key, _, node) in fields where !["type", "rules", "group-by", "timespan", "condition", "aliases"].contains(key) {
             error(node, "unknown correlation key '\(key)'")
         }
 
@@ -87,9 +84,7 @@ extension Context {
 
         var timespan = 0
         if let t = member("timespan") {
-            if let text = scalarString(t), let seconds = Duration.seconds(text), seconds > 0 { timespan = seconds } else {
-                error(t, "timespan must be a duration such as 30s, 15m, 24h or 7d")
-            }
+            timespan = duration(t, what: "timespan") ?? 0
         } else {
             error(body, "correlation has no timespan")
         }
@@ -98,7 +93,7 @@ extension Context {
         var field: String?
         let errorsBeforeCondition = diagnostics.count
         if let c = member("condition") {
-            if case .mapping(let cm, _) = c, let conditions = self.members(of: cm) {
+            if case .mapping(let cm, _) = c, let conditions = members(of: cm) {
                 for (key, v, keyNode) in conditions {
                     switch key {
                     case "field": field = scalarString(v)
@@ -120,13 +115,13 @@ extension Context {
         }
         var aliases: [String: [String: String]] = [:]
         if let a = member("aliases") {
-            if case .mapping(let am, _) = a, let entries = self.members(of: am) {
+            if case .mapping(let am, _) = a, let entries = members(of: am) {
                 for (alias, v, _) in entries {
-                    guard case .mapping(let fm, _) = v, let fields = self.members(of: fm) else {
+                    guard case .mapping(let fm, _) = v, let byRule = members(of: fm) else {
                         error(v, "alias '\(alias)' must map rule names to fields")
                         continue
                     }
-                    for (name, f, _) in fields {
+                    for (name, f, _) in byRule {
                         if let path = scalarString(f) { aliases[alias, default: [:]][name] = path } else { error(f, "alias fields must be field names") }
                     }
                 }

@@ -247,20 +247,12 @@ struct Context {
         var dedupFields: [JSONPath] = []
         if let d = value("dedup") { dedupFields = stringList(d, what: "dedup").map(JSONPath.init) }
         var dedupWindow = 3600
-        if let w = value("dedup_window") {
-            if let text = scalarString(w), let seconds = Duration.seconds(text), seconds > 0 {
-                dedupWindow = seconds
-            } else {
-                error(w, "dedup_window must be a duration such as 30s, 15m, 24h or 7d")
-            }
-        }
+        if let w = value("dedup_window"), let seconds = duration(w, what: "dedup_window") { dedupWindow = seconds }
         var threshold: Threshold?
         if let t = value("threshold") { threshold = parseThreshold(t) }
 
         var enabled = true
-        if let e = value("enabled") {
-            if let text = scalarString(e), let b = Bool(text.lowercased()) { enabled = b } else { error(e, "enabled must be true or false") }
-        }
+        if let e = value("enabled"), let b = bool(e, what: "enabled") { enabled = b }
 
         var related: [RelatedRule] = []
         if let r = value("related") { related = parseRelated(r) }
@@ -325,6 +317,20 @@ struct Context {
     }
 
     func scalarString(_ node: RuleNode) -> String? { node.scalarText }
+
+    /// `true` or `false` (any case); nil, with an error naming `what`, otherwise.
+    mutating func bool(_ node: RuleNode, what: String) -> Bool? {
+        if let text = scalarString(node), let b = Bool(text.lowercased()) { return b }
+        error(node, "\(what) must be true or false")
+        return nil
+    }
+
+    /// A positive duration (`30s`, `15m`, `24h`, `7d`) in seconds; nil, with an error naming `what`, otherwise.
+    mutating func duration(_ node: RuleNode, what: String) -> Int? {
+        if let text = scalarString(node), let seconds = Duration.seconds(text), seconds > 0 { return seconds }
+        error(node, "\(what) must be a duration such as 30s, 15m, 24h or 7d")
+        return nil
+    }
 
     mutating func stringList(_ node: RuleNode, what: String) -> [String] {
         switch node {
@@ -548,9 +554,7 @@ struct Context {
             for (key, value, keyNode) in members {
                 switch key {
                 case "name": name = scalarString(value) ?? name
-                case "expect":
-                    expect = scalarString(value).flatMap { Bool($0.lowercased()) }
-                    if expect == nil { error(value, "expect must be true or false") }
+                case "expect": expect = bool(value, what: "expect")
                 case "event":
                     if case .scalar(let s, _, _) = value {
                         do {
