@@ -2,17 +2,23 @@ import Foundation
 import Synchronization
 import TriplineCore
 
-/// Where a scan's inputs come from when reading them waits on the network (objects under S3 prefixes).
+/// Where a scan's inputs come from when reading them waits on the network: objects under S3 prefixes, the S3
+/// objects and events of one Lambda invocation, a time slice of CloudTrail's event history.
 ///
 /// A source only lists and reads; `ScanRunner` owns everything else (workers, the reading order, the event
 /// processors, the tallies), so every kind of input is scanned the same way.
 public protocol ScanSource: Sendable {
+    /// What `read` throws: `Never` for a source that reports every failure per input.
+    associatedtype ReadFailure: Error = Never
+
     /// One name per input, for messages and for the reading order (CloudTrail's file names carry their delivery
     /// time: see `ScanOrder`).
     var names: [String] { get }
 
-    /// Reads input `index` through `worker` (its processor, buffer, problems and stats).
-    func read(_ index: Int, into worker: inout ScanWorker) async
+    /// Reads input `index` through `worker` (its processor, buffer, problems and stats). An input that cannot be
+    /// read is reported with `worker.failed` and the scan goes on; throwing stops the whole scan, for a source
+    /// whose failure leaves nothing worth keeping (the poller's CloudTrail being unreachable).
+    func read(_ index: Int, into worker: inout ScanWorker) async throws(ReadFailure)
 }
 
 /// A source whose reads block instead (local files, stdin, inputs in memory): scanned on threads of its own, off
@@ -30,7 +36,7 @@ public struct ScanWorker {
     public var problems: [InputProblem] = []
     /// Counts of the input being read.
     public var stats = ScanStats()
-    /// Raw findings: stay empty, since the runner's processors tally or fold every match.
+    /// Raw findings, one per match: empty unless the scan keeps them (`ScanOptions.foldFindings` off).
     public var findings: [Finding] = []
     fileprivate var done = ScanResult()
     /// Whether an input was handed out and not yet settled.
@@ -39,7 +45,7 @@ public struct ScanWorker {
     init(engine: Engine, options: ScanOptions) {
         processor = EventProcessor(
             engine: engine, maxDecompressed: options.maxDecompressed, maxEvent: options.maxEvent,
-            tallyThresholds: true, foldFindings: true)
+            tallyThresholds: true, foldFindings: options.foldFindings)
     }
 
     /// Reads `raw` (an input's bytes) as input `path`.
@@ -60,6 +66,9 @@ public struct ScanResult: Sendable {
     /// Matches of the other rules, folded per dedup key (turn into findings with `findings(rules:)`, then
     /// aggregate them). Kept as a tally, not findings, so more inputs fold into it exactly.
     public var folded = DedupTally()
+    /// Matches of the other rules one finding each, in input order, when the scan keeps them instead of folding
+    /// (`ScanOptions.foldFindings` off).
+    public var findings: [Finding] = []
     /// Matches of threshold rules, tallied (turn into alerts with `alerts(rules:)`).
     public var thresholds = ThresholdTally()
     /// Matches the engine's suppressors took, folded per suppressor (counted in summaries, listed on request).
@@ -72,6 +81,7 @@ public struct ScanResult: Sendable {
     /// Another scan's result folded into this one (a scan of local files and S3 prefixes at once).
     public mutating func merge(_ other: ScanResult) {
         folded.merge(other.folded)
+        findings += other.findings
         thresholds.merge(other.thresholds)
         suppressed.merge(other.suppressed)
         problems += other.problems
@@ -83,6 +93,10 @@ public struct ScanResult: Sendable {
     mutating func sortProblems() {
         problems.sort { ($0.path, $0.line ?? 0, $0.record ?? 0) < ($1.path, $1.line ?? 0, $1.record ?? 0) }
     }
+
+    mutating func sortFindings() {
+        findings.sort { ($0.input.path, $0.input.record, $0.ruleID) < ($1.input.path, $1.input.record, $1.ruleID) }
+    }
 }
 
 /// How a scan runs: how many workers, and the limits each worker's processor keeps to.
@@ -92,16 +106,21 @@ public struct ScanOptions: Sendable {
     public var maxDecompressed: Int
     /// Largest event read; a larger one is skipped and reported.
     public var maxEvent: Int
+    /// Whether matches are folded per dedup key (a scan over history, where most fold into a few alerts) or kept
+    /// one finding each (`ScanResult.findings`), for callers that alert per input and retry the inputs whose
+    /// alerts failed: the Lambda and the poller.
+    public var foldFindings: Bool
     /// Called after each input with the running totals (from worker threads).
     public var progress: (@Sendable (ScanStats) -> Void)?
 
     public init(workers: Int = ScanOptions.defaultWorkers,
                 maxDecompressed: Int = EventProcessor.defaultMaxDecompressed,
-                maxEvent: Int = EventProcessor.defaultMaxEvent,
+                maxEvent: Int = EventProcessor.defaultMaxEvent, foldFindings: Bool = true,
                 progress: (@Sendable (ScanStats) -> Void)? = nil) {
         self.workers = max(1, workers)
         self.maxDecompressed = maxDecompressed
         self.maxEvent = maxEvent
+        self.foldFindings = foldFindings
         self.progress = progress
     }
 
@@ -129,20 +148,28 @@ public enum ScanRunner {
         return run.result(partials.withLock { $0 })
     }
 
-    /// Scans a source whose reads wait (on the network) with `options.workers` reads at a time.
-    public static func run(_ source: some ScanSource, engine: Engine, options: ScanOptions = ScanOptions()) async -> ScanResult {
+    /// Scans a source whose reads wait (on the network) with `options.workers` reads at a time. Throws what the
+    /// source's `read` throws, once every worker has stopped.
+    public static func run<Source: ScanSource>(
+        _ source: Source, engine: Engine, options: ScanOptions = ScanOptions()
+    ) async throws(Source.ReadFailure) -> ScanResult {
         let run = Run(names: source.names, engine: engine, options: options)
-        let partials = await withTaskGroup(of: ScanResult.self) { group in
+        let partials = await withTaskGroup(of: Result<ScanResult, Source.ReadFailure>.self) { group in
             for worker in 0..<run.workers {
                 group.addTask {
                     var w = ScanWorker(engine: engine, options: options)
-                    while let index = run.next(worker, &w) { await source.read(index, into: &w) }
-                    return run.finish(worker, &w)
+                    do throws(Source.ReadFailure) {
+                        while let index = run.next(worker, &w) { try await source.read(index, into: &w) }
+                    } catch {
+                        run.stop()
+                        return .failure(error)
+                    }
+                    return .success(run.finish(worker, &w))
                 }
             }
-            return await group.reduce(into: [ScanResult]()) { $0.append($1) }
+            return await group.reduce(into: []) { $0.append($1) }
         }
-        return run.result(partials)
+        return run.result(try partials.map { r throws(Source.ReadFailure) in try r.get() })
     }
 
     /// One scan's shared state: the reading order (which also holds the threshold tally) and the running totals.
@@ -152,6 +179,8 @@ public enum ScanRunner {
         let rules: [Rule]
         let progress: (@Sendable (ScanStats) -> Void)?
         private let total = Mutex(ScanStats())
+        /// Set when a read threw: the other workers take no further input.
+        private let stopped = Atomic(false)
 
         init(names: [String], engine: Engine, options: ScanOptions) {
             workers = min(options.workers, max(1, names.count))
@@ -169,16 +198,19 @@ public enum ScanRunner {
                 if let progress { progress(total.withLock { $0.add(stats); return $0 }) }
                 w.stats = ScanStats()
             }
-            let index = order.next(worker: worker)
+            let index = stopped.load(ordering: .relaxed) ? nil : order.next(worker: worker)
             w.reading = index != nil
             return index
         }
+
+        func stop() { stopped.store(true, ordering: .relaxed) }
 
         /// What `worker` found, once it has no more inputs.
         func finish(_ worker: Int, _ w: inout ScanWorker) -> ScanResult {
             order.finish(worker: worker, processor: &w.processor)
             var partial = w.done
             partial.folded = w.processor.takeFolded()
+            partial.findings = w.findings
             partial.suppressed = w.processor.takeSuppressed()
             partial.problems = w.problems
             return partial
@@ -190,6 +222,7 @@ public enum ScanRunner {
             result.thresholds = order.thresholds()
             if let late = ScanOrder.lateProblem(result.thresholds) { result.problems.append(late) }
             result.sortProblems()
+            result.sortFindings()
             return result
         }
     }

@@ -282,19 +282,19 @@ public struct TriplineHandler: Sendable {
             response = r
         case .s3(let objects):
             var batch = Batch(context: context)
-            for object in objects { await batch.read(object, inputID: "s3", handler: self) }
-            try await batch.finish(pipeline: pipeline, engine: engine, failIfAny: true)
+            for object in objects { batch.add(object, inputID: "s3") }
+            try await batch.finish(self, failIfAny: true)
             response = batch.summary
         case .cloudTrailEvent:
             var batch = Batch(context: context)
-            batch.evaluate(payload, path: "eventbridge:\(value["id"]?.stringValue ?? "event")", inputID: "event", engine: engine)
-            try await batch.finish(pipeline: pipeline, engine: engine, failIfAny: true)
+            batch.add(payload, path: "eventbridge:\(value["id"]?.stringValue ?? "event")", inputID: "event")
+            try await batch.finish(self, failIfAny: true)
             response = batch.summary
         case .guardDuty(let detail):
             var batch = Batch(context: context)
             batch.findings.append(GuardDutyFinding.finding(detail: detail, input: InputRef(path: "guardduty", record: 0)))
             batch.inputs["guardduty"] = "guardduty"
-            try await batch.finish(pipeline: pipeline, engine: engine, failIfAny: true)
+            try await batch.finish(self, failIfAny: true)
             response = batch.summary
         case .scheduled:
             response = try await polled(context: context)
@@ -380,12 +380,12 @@ public struct TriplineHandler: Sendable {
             case .ignore(let why):
                 context.log.debug("message ignored", [("message_id", .string(inputID)), ("reason", .string(why))])
             case .event(let bytes):
-                batch.evaluate(bytes, path: "sqs:\(inputID)", inputID: inputID, engine: engine)
+                batch.add(bytes, path: "sqs:\(inputID)", inputID: inputID)
             case .objects(let refs):
-                for ref in refs { await batch.read(ref, inputID: inputID, handler: self) }
+                for ref in refs { batch.add(ref, inputID: inputID) }
             }
         }
-        try? await batch.finish(pipeline: pipeline, engine: engine, failIfAny: false)
+        try? await batch.finish(self, failIfAny: false)
         let failedUnnamed = batch.failed.intersection(unnamed)
         if !failedUnnamed.isEmpty {
             throw HandlerError(
@@ -399,18 +399,22 @@ public struct TriplineHandler: Sendable {
     }
 }
 
-/// The work of one invocation: findings gathered from its inputs, which input each came from, which failed.
+/// The work of one invocation: its inputs (S3 objects and events, each under the id of the message that brought
+/// it), what scanning them found, and which inputs failed.
 struct Batch {
     let context: InvocationContext
+    /// What the invocation reads, scanned together by `finish` (`ScanRunner`, a few objects at a time).
+    var queued: [QueuedInput] = []
     var findings: [Finding] = []
     /// Threshold rules' matches, tallied compactly instead of one finding each (most events match some
     /// Describe/Get/List burst rule).
     var thresholds = ThresholdTally()
-    /// Finding input path → caller's input id (SQS message id).
+    /// Input path → caller's input id (SQS message id).
     var inputs: [String: String] = [:]
     var failed: Set<String> = []
     var stats = ScanStats()
-    var engineTime: Swift.Duration = .zero
+    /// Reading and evaluating the inputs (downloads included).
+    var scanTime: Swift.Duration = .zero
     var outcome = AlertOutcome()
 
     init(context: InvocationContext) { self.context = context }
@@ -420,62 +424,44 @@ struct Batch {
         context.log.error("input failed", [("input", .string(inputID)), ("error", .string(why))])
     }
 
-    mutating func read(_ object: S3ObjectRef, inputID: String, handler: TriplineHandler) async {
-        if let deadline = context.deadline, deadline.stop.hasPassed {
-            fail(inputID, "\(object.path) not read: stopped at the deadline's safety margin")
-            return
-        }
-        let bytes: [UInt8]
-        do {
-            bytes = try await handler.objects.fetch(object)
-        } catch {
-            fail(inputID, "reading \(object.path): \(error)")
-            return
-        }
-        evaluate(bytes, path: object.path, inputID: inputID, engine: handler.engine)
+    /// An S3 object to read.
+    mutating func add(_ object: S3ObjectRef, inputID: String) {
+        queued.append(QueuedInput(path: object.path, content: .object(object)))
+        inputs[object.path] = inputID
     }
 
-    /// Gunzip + detect + evaluate. An object that is unreadable as a whole (bad gzip, not JSON) fails its input
-    /// (the findings from its readable part still count); a bad record inside a good file is logged only, since a
-    /// retry cannot fix it.
-    mutating func evaluate(_ raw: [UInt8], path: String, inputID: String, engine: Engine) {
-        let started = ContinuousClock.now
-        defer { engineTime += ContinuousClock.now - started }
+    /// An event (or log file) that came in the payload itself.
+    mutating func add(_ bytes: [UInt8], path: String, inputID: String) {
+        queued.append(QueuedInput(path: path, content: .bytes(bytes)))
         inputs[path] = inputID
-        var processor = EventProcessor(engine: engine, tallyThresholds: true)
-        defer { thresholds.merge(processor.takeTally()) }
-        var problems: [InputProblem] = []
-        var fatal: String?
-        var decoded: [UInt8] = []
-        let gzipFailure: String? = raw.withUnsafeBufferPointer { p in
-            guard Gunzip.isGzip(p) else { return nil }
-            do throws(Gunzip.Failure) {
-                try Gunzip().decompress(p, into: &decoded)
-                return nil
-            } catch {
-                return error.message
-            }
-        }
-        let input = gzipFailure == nil && decoded.isEmpty ? raw : decoded
-        if let gzipFailure {
-            fatal = gzipFailure
-            stats.rawBytes += raw.count
-        }
-        input.withUnsafeBufferPointer { p in
-            _ = processor.process(p, path: path, findings: &findings, problems: &problems, stats: &stats)
-        }
-        for problem in problems {
-            if problem.record == nil && problem.line == nil {
-                fatal = fatal ?? problem.message
-            } else {
-                context.log.warning("record skipped", [("input", .string(path)), ("problem", .string(problem.description))])
-            }
-        }
-        if let fatal { fail(inputID, "\(path): \(fatal)") }
     }
 
-    /// Alerts on everything gathered. `failIfAny`: for single-input triggers a failure is the invocation's error.
-    mutating func finish(pipeline: AlertPipeline, engine: Engine, failIfAny: Bool) async throws {
+    /// Reads and evaluates every input added. An input unreadable as a whole (not fetched, bad gzip, not JSON)
+    /// fails, so its message is retried (the findings from its readable part still count); a bad record inside a
+    /// good file is logged only, since a retry cannot fix it.
+    mutating func scan(objects: any ObjectSource, engine: Engine) async {
+        let started = ContinuousClock.now
+        defer { scanTime += ContinuousClock.now - started }
+        let source = QueuedInputs(inputs: queued, objects: objects, deadline: context.deadline)
+        queued = []
+        let result = await ScanRunner.run(source, engine: engine, options: ScanOptions(foldFindings: false))
+        findings += result.findings
+        thresholds.merge(result.thresholds)
+        stats.add(result.stats)
+        for problem in result.problems {
+            if problem.record == nil && problem.line == nil, let inputID = inputs[problem.path] {
+                fail(inputID, problem.description)
+            } else {
+                context.log.warning("record skipped", [("input", .string(problem.path)), ("problem", .string(problem.description))])
+            }
+        }
+    }
+
+    /// Scans what was added, then alerts on everything found. `failIfAny`: for single-input triggers a failure is
+    /// the invocation's error.
+    mutating func finish(_ handler: TriplineHandler, failIfAny: Bool) async throws {
+        let (pipeline, engine) = (handler.pipeline, handler.engine)
+        await scan(objects: handler.objects, engine: engine)
         let inputs = self.inputs
         outcome = await pipeline.run(
             findings, thresholds: thresholds, engineRules: engine.rules, runInputs: Set(inputs.values), owner: context.requestID,
@@ -488,7 +474,7 @@ struct Batch {
             ("duplicates", .number(outcome.duplicates.count)), ("held_elsewhere", .number(outcome.heldElsewhere.count)),
             ("messages", .number(outcome.messages.count)), ("failed_inputs", .number(failed.count)),
             ("stopped_at_deadline", .bool(outcome.stoppedAtDeadline)),
-            ("engine_ms", .number(Self.milliseconds(engineTime))),
+            ("scan_ms", .number(Self.milliseconds(scanTime))),
             ("suppressed", .number(stats.suppressedMatches)), ("suppressed_by", Self.suppressedBy(stats.suppressed, engine: engine)),
         ])
         if failIfAny && !failed.isEmpty {
@@ -516,5 +502,44 @@ struct Batch {
         let (s, atto) = d.components
         let ms = Double(s) * 1000 + Double(atto) / 1e15
         return String(format: "%.3f", ms)
+    }
+}
+
+/// One input of an invocation: an S3 object to fetch, or bytes that came in the payload.
+struct QueuedInput: Sendable {
+    enum Content: Sendable {
+        case object(S3ObjectRef)
+        case bytes([UInt8])
+    }
+    var path: String
+    var content: Content
+}
+
+/// An invocation's inputs as a scan's source: objects are fetched (no new fetch starts past the deadline's safety
+/// margin), then read like any other input. The runner's workers are the parallel downloads.
+struct QueuedInputs: ScanSource {
+    let inputs: [QueuedInput]
+    let objects: any ObjectSource
+    let deadline: WorkDeadline?
+
+    var names: [String] { inputs.map(\.path) }
+
+    func read(_ index: Int, into w: inout ScanWorker) async {
+        let input = inputs[index]
+        switch input.content {
+        case .bytes(let bytes):
+            bytes.withUnsafeBufferPointer { w.process($0, path: input.path) }
+        case .object(let object):
+            if let deadline, deadline.stop.hasPassed {
+                w.failed(input.path, "not read: stopped at the deadline's safety margin")
+                return
+            }
+            do {
+                let bytes = try await objects.fetch(object)
+                bytes.withUnsafeBufferPointer { w.process($0, path: input.path) }
+            } catch {
+                w.failed(input.path, "reading: \(error)")
+            }
+        }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import TriplineAWS
 import TriplineCore
 import TriplineIO
@@ -152,48 +153,20 @@ public struct LookupPoller: Sendable {
                 return outcome
             }
             let sliceEnd = min(end, sliceStart + sliceSeconds)
-            var findings: [Finding] = []
-            var problems: [InputProblem] = []
-            var stats = ScanStats()
-            var processor = EventProcessor(engine: engine, tallyThresholds: true)
-            var request = CloudTrailLookupRequest(
-                startTime: Date(timeIntervalSince1970: TimeInterval(sliceStart)),
-                endTime: Date(timeIntervalSince1970: TimeInterval(sliceEnd)), maxResults: 50)
-            var pages = 0
-            repeat {
-                let page = try await source.lookupEvents(request)
-                pages += 1
-                for event in page.events {
-                    guard var text = event.cloudTrailEvent else {
-                        outcome.problems.append("event \(event.eventId) has no CloudTrailEvent")
-                        continue
-                    }
-                    if leftToAnotherRegion(event, text) {
-                        outcome.leftToOtherRegion += 1
-                        continue
-                    }
-                    text.withUTF8 { bytes in
-                        _ = processor.process(
-                            bytes, path: "cloudtrail:lookup-events/\(event.eventId)", findings: &findings,
-                            problems: &problems, stats: &stats)
-                    }
-                }
-                request.nextToken = page.nextToken
-            } while request.nextToken != nil && pages < maxPages
-            if request.nextToken != nil {
-                // Newest first: what is left are the slice's oldest events. Say so; the slice still advances, or
-                // one runaway hour would stall polling for good.
-                outcome.problems.append("slice \(EventTime.iso8601(sliceStart))…\(EventTime.iso8601(sliceEnd)) cut after \(maxPages) pages")
-            }
-            outcome.pages += pages
-            outcome.events += stats.records
-            outcome.findings += findings.count
-            for (s, n) in stats.suppressed { outcome.suppressed[s, default: 0] += n }
-            outcome.problems += problems.map(\.description)
+            let slice = LookupSlice(
+                source: source, start: sliceStart, end: sliceEnd, maxPages: maxPages, region: region, regions: regions)
+            let scanned = try await ScanRunner.run(slice, engine: engine, options: ScanOptions(workers: 1, foldFindings: false))
+            let counts = slice.counts.withLock { $0 }
+            outcome.pages += counts.pages
+            outcome.leftToOtherRegion += counts.leftToOtherRegion
+            outcome.events += scanned.stats.records
+            outcome.findings += scanned.findings.count
+            for (s, n) in scanned.stats.suppressed { outcome.suppressed[s, default: 0] += n }
+            outcome.problems += scanned.problems.map(\.description)
 
             // One input per slice: if any alert of it fails, the slice is not checkpointed and is read again.
             let alerts = await pipeline.run(
-                findings, thresholds: processor.takeTally(), engineRules: engine.rules, owner: owner, deadline: deadline,
+                scanned.findings, thresholds: scanned.thresholds, engineRules: engine.rules, owner: owner, deadline: deadline,
                 inputID: { _ in "slice" })
             merge(alerts, into: &outcome.alerts)
             guard alerts.succeeded else { return outcome }
@@ -202,6 +175,81 @@ public struct LookupPoller: Sendable {
             sliceStart = sliceEnd
         }
         return outcome
+    }
+
+    private func merge(_ a: AlertOutcome, into o: inout AlertOutcome) {
+        o.alerted += a.alerted
+        o.recorded += a.recorded
+        o.duplicates += a.duplicates
+        o.heldElsewhere += a.heldElsewhere
+        o.stoppedAtDeadline = o.stoppedAtDeadline || a.stoppedAtDeadline
+        o.messages += a.messages
+        o.failedInputs.formUnion(a.failedInputs)
+        o.errors += a.errors
+    }
+}
+
+/// One time slice of CloudTrail's event history as a scan's source: one input, read page by page, each event's
+/// `CloudTrailEvent` text evaluated on its own. A failed page fails the whole poll (`read` throws): a slice is
+/// alerted and checkpointed whole or not at all.
+final class LookupSlice: ScanSource {
+    typealias ReadFailure = any Error
+
+    struct Counts {
+        var pages = 0
+        /// Global-service events this region's history showed that another polled region's poll takes.
+        var leftToOtherRegion = 0
+    }
+
+    let source: any LookupEventsSource
+    let start: Int
+    let end: Int
+    let maxPages: Int
+    let region: String?
+    let regions: PollRegions?
+    let counts = Mutex(Counts())
+
+    init(source: any LookupEventsSource, start: Int, end: Int, maxPages: Int, region: String?, regions: PollRegions?) {
+        self.source = source
+        self.start = start
+        self.end = end
+        self.maxPages = maxPages
+        self.region = region
+        self.regions = regions
+    }
+
+    var name: String { "cloudtrail:lookup-events \(EventTime.iso8601(start))…\(EventTime.iso8601(end))" }
+    var names: [String] { [name] }
+
+    func read(_ index: Int, into w: inout ScanWorker) async throws {
+        var request = CloudTrailLookupRequest(
+            startTime: Date(timeIntervalSince1970: TimeInterval(start)),
+            endTime: Date(timeIntervalSince1970: TimeInterval(end)), maxResults: 50)
+        var pages = 0
+        var left = 0
+        defer { counts.withLock { $0.pages += pages; $0.leftToOtherRegion += left } }
+        repeat {
+            let page = try await source.lookupEvents(request)
+            pages += 1
+            for event in page.events {
+                let path = "cloudtrail:lookup-events/\(event.eventId)"
+                guard var text = event.cloudTrailEvent else {
+                    w.problems.append(InputProblem(path: path, message: "no CloudTrailEvent"))
+                    continue
+                }
+                if leftToAnotherRegion(event, text) {
+                    left += 1
+                    continue
+                }
+                text.withUTF8 { w.process($0, path: path) }
+            }
+            request.nextToken = page.nextToken
+        } while request.nextToken != nil && pages < maxPages
+        if request.nextToken != nil {
+            // Newest first: what is left are the slice's oldest events. Say so; the slice still advances, or one
+            // runaway hour would stall polling for good.
+            w.problems.append(InputProblem(path: name, message: "cut after \(maxPages) pages"))
+        }
     }
 
     /// Whether another region's poll takes this event: only global-service sources are looked at (their record is
@@ -214,16 +262,5 @@ public struct LookupPoller: Sendable {
             let recorded = record["awsRegion"]?.stringValue
         else { return false }
         return regions.owner(ofEventIn: recorded) != region
-    }
-
-    private func merge(_ a: AlertOutcome, into o: inout AlertOutcome) {
-        o.alerted += a.alerted
-        o.recorded += a.recorded
-        o.duplicates += a.duplicates
-        o.heldElsewhere += a.heldElsewhere
-        o.stoppedAtDeadline = o.stoppedAtDeadline || a.stoppedAtDeadline
-        o.messages += a.messages
-        o.failedInputs.formUnion(a.failedInputs)
-        o.errors += a.errors
     }
 }
