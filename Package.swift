@@ -108,7 +108,10 @@ let package = Package(
         // Tests. TriplineTestSupport starts real servers (moto_server, the Lambda RIE) for the tests that need them.
         .target(name: "TriplineTestSupport", path: "Tests/Support"),
         .testTarget(name: "TriplineJSONTests", dependencies: ["TriplineJSON", "TriplineTestSupport"]),
-        .testTarget(name: "TriplineCoreTests", dependencies: ["TriplineCore", "TriplineJSON", "TriplineRules", "TriplineTestSupport"]),
+        .testTarget(
+            name: "TriplineCoreTests",
+            dependencies: ["TriplineCore", "TriplineJSON", "TriplineRules", "TriplineTestSupport", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         .testTarget(name: "TriplineRulesTests", dependencies: ["TriplineRules", "TriplineRuleDocument", "TriplineCore", "TriplineJSON"]),
         .testTarget(name: "TriplineIOTests", dependencies: ["TriplineIO", "TriplineCore", "TriplineJSON", "TriplineRules", "TriplineSynth", "CZlib", "CCRC32", "TriplineTestSupport"]),
         .testTarget(

@@ -119,9 +119,9 @@ public struct AlertContent: Sendable, Equatable {
         }
         // The id hashes the dedup keys, not the event id: a repeat inside the dedup window (same keys, another
         // event) updates the same alert where the destination can.
-        let keys = matches.map { $0.ruleID + "\u{1F}" + $0.dedupKey }.sorted().joined(separator: "\u{1E}")
+        let keys = matches.map(\.dedupKey).sorted()
         self.init(
-            id: "tripline-" + Hashing.hex64(Hashing.fnv1a(keys)), matches: matches, actor: first.actor,
+            id: "tripline-" + Hashing.digest(keys), matches: matches, actor: first.actor,
             actorType: first.actorType, accountID: first.accountID, accountName: accountName, region: first.region,
             eventTime: first.eventTime, eventName: first.eventName, eventSource: first.eventSource,
             eventID: first.eventID, sourceIP: first.sourceIP, userAgent: first.userAgent, errorCode: first.errorCode,

@@ -36,7 +36,7 @@ public struct PagerDutyFormat: AlertFormat {
     /// The dedup key PagerDuty sees: the alert's, within 255 characters (a longer one is hashed, stably).
     public static func dedupKey(_ a: AlertContent) -> String {
         let key = a.dedupKey.isEmpty ? a.id : a.dedupKey
-        return key.utf8.count <= maxDedupKey ? key : "tripline:" + Hashing.hex64(Hashing.fnv1a(key))
+        return key.utf8.count <= maxDedupKey ? key : "tripline:" + Hashing.digest([key])
     }
 
     public func render(_ a: AlertContent, now: Int) -> JSONValue {

@@ -17,9 +17,9 @@ public struct Alert: Sendable {
     /// The alert id of a finding: by event, or for a threshold alert (`standalone`) by rule and key.
     public static func id(of f: Finding, standalone: Bool) -> String {
         if standalone || f.eventID.isEmpty {
-            return "thr-" + Hashing.hex64(Hashing.fnv1a(f.ruleID + "\u{1F}" + f.dedupKey))
+            return "thr-" + Hashing.digest([f.ruleID, f.dedupKey])
         }
-        return "evt-" + Hashing.hex64(Hashing.fnv1a(f.eventID))
+        return "evt-" + Hashing.digest([f.eventID])
     }
 
     /// Groups findings into alerts, keeping the order of each alert's first finding (so alert order follows the

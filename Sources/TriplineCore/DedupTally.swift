@@ -30,13 +30,20 @@ public struct DedupTally: Sendable {
         }
     }
 
+    /// What a dedup key is made of, kept whole: the key itself (a digest) is computed for the alerts only, not
+    /// for every match.
+    struct Name: Hashable, Sendable {
+        var rule: Int
+        var values: [String]
+    }
+
     struct Key: Sendable {
         var rule: Int
         var hits: [Hit] = []
         var pieces: [Int: Piece] = [:]
     }
 
-    private var keys: [String: Key] = [:]
+    private var keys: [Name: Key] = [:]
 
     public init() {}
 
@@ -48,7 +55,8 @@ public struct DedupTally: Sendable {
     /// Records that rule `index` of `rules` (the engine's list) matched the event at `root` (the list rather than
     /// the rule: see `ThresholdTally.record`).
     public mutating func record(_ index: Int, of rules: [Rule], view: JSONView, root: Int, input: InputRef) {
-        let (eventID, _, dedupKey) = Finding.identity(rule: rules[index], view: view, root: root)
+        let (eventID, values) = Finding.identity(rule: rules[index], view: view, root: root)
+        let dedupKey = Name(rule: index, values: values)
         let epoch = TallyHit.epoch(view, root)
         let hit = Hit(epoch: epoch, id: Hashing.words(eventID))
         let piece = Self.piece(epoch, window: rules[index].dedupWindow)

@@ -178,7 +178,8 @@ extension Finding {
         let actor =
             text(p.arn) ?? (type == "AWSService" ? text(p.invokedBy) : nil) ?? text(p.principal) ?? text(p.userName)
             ?? text(p.invokedBy) ?? "unknown"
-        let (eventID, dedupValues, dedupKey) = Finding.identity(rule: rule, view: view, root: root)
+        let (eventID, dedupValues) = Finding.identity(rule: rule, view: view, root: root)
+        let dedupKey = Finding.dedupKey(ruleID: rule.id, values: dedupValues)
         var request: [(key: String, value: String)] = []
         let rootNode = root
         for root in [p.request, p.additional] {
@@ -217,19 +218,21 @@ extension Finding {
         )
     }
 
-    /// The event's id and the finding's dedup values and key: what decides which alert a match belongs to.
-    public static func identity(rule: borrowing Rule, view: JSONView, root: Int)
-        -> (eventID: String, dedupValues: [String], dedupKey: String)
-    {
+    /// The dedup key of a rule's finding with these dedup values: what the finding store claims and remembers.
+    public static func dedupKey(ruleID: String, values: [String]) -> String {
+        ruleID + ":" + Hashing.digest(values)
+    }
+
+    /// The event's id and the finding's dedup values: what decides which alert a match belongs to.
+    public static func identity(rule: borrowing Rule, view: JSONView, root: Int) -> (eventID: String, dedupValues: [String]) {
         func text(_ path: JSONPath) -> String? { view.first(path, from: root).flatMap(view.scalarText) }
         var eventID = text(paths.eventID) ?? ""
         if eventID.isEmpty {
             // No eventID (hand-made or truncated events): identify the event by its content.
-            eventID = "content:" + Hashing.hex64(Hashing.fnv1a(JSONValue(view, root).serialized()))
+            eventID = "content:" + Hashing.digest([JSONValue(view, root).serialized()])
         }
         let dedupValues = rule.dedupFields.isEmpty ? [eventID] : rule.dedupFields.map { text($0) ?? "" }
-        let dedupKey = rule.id + ":" + Hashing.hex64(Hashing.fnv1a(dedupValues.joined(separator: "\u{1F}")))
-        return (eventID, dedupValues, dedupKey)
+        return (eventID, dedupValues)
     }
 
     static let maxRequestLines = 16
@@ -414,21 +417,34 @@ extension String {
     }
 }
 
-/// Stable, dependency-free hashing for dedup keys (not for security).
+/// Hashing for ids and for grouping.
 public enum Hashing {
-    public static func fnv1a(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        return h
-    }
-
-    public static func fnv1a(_ text: String) -> UInt64 {
-        var t = text
-        return t.withUTF8 { fnv1a($0) }
+    /// The id of a list of values: the first 128 bits of SHA-256 over each value's UTF-8 length (8 bytes,
+    /// big-endian) and bytes, in hex. Stable across versions and runs (dedup keys and alert ids are stored and
+    /// sent), and collision-resistant: dedup keys are made of event text an attacker chooses (role session names,
+    /// user agents, bucket names), and a key made to equal one already alerted would be taken for a repeat.
+    /// Length prefixes keep `["a\u{1F}b", "c"]` apart from `["a", "b\u{1F}c"]`.
+    public static func digest(_ values: [String]) -> String {
+        var message: [UInt8] = []
+        message.reserveCapacity(values.reduce(0) { $0 + 8 + $1.utf8.count })
+        for value in values {
+            let n = UInt64(value.utf8.count)
+            for shift in stride(from: 56, through: 0, by: -8) { message.append(UInt8(truncatingIfNeeded: n >> UInt64(shift))) }
+            message += value.utf8
+        }
+        let hex: [UInt8] = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(32)
+        for byte in SHA256.hash(message).prefix(16) {
+            out.append(hex[Int(byte >> 4)])
+            out.append(hex[Int(byte & 0xF)])
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// A fast 64-bit hash, eight bytes per step (FNV-1a takes one byte per multiply), for grouping and telling
-    /// events apart in memory during one run. Not stable across versions: anything stored uses `fnv1a`.
+    /// events apart in memory during one run. Not stable across versions, and not collision-resistant: anything
+    /// stored or sent uses `digest`.
     public static func words(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
         let n = bytes.count
         var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ (UInt64(n) &* 0xFF51_AFD7_ED55_8CCD)
@@ -461,10 +477,6 @@ public enum Hashing {
         return t.withUTF8 { words($0) }
     }
 
-    public static func hex64(_ v: UInt64) -> String {
-        let s = String(v, radix: 16)
-        return String(repeating: "0", count: 16 - s.count) + s
-    }
 }
 
 /// CloudTrail timestamps (`2025-03-01T12:34:56Z`, with optional fraction; also `2025-03-01 12:34:56`) to epoch

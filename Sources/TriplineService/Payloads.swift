@@ -165,7 +165,7 @@ public enum GuardDutyFinding {
             epoch: EventTime.epochSeconds(updatedAt), eventSource: "guardduty.amazonaws.com", eventName: "GuardDuty Finding",
             accountID: s("accountId"), region: s("region"), actor: actor, actorType: "", sourceIP: sourceIP, userAgent: "",
             errorCode: nil, request: request,
-            dedupKey: ruleID + ":" + Hashing.hex64(Hashing.fnv1a(id + "\u{1F}" + updatedAt)), dedupValues: [id, updatedAt],
+            dedupKey: Finding.dedupKey(ruleID: ruleID, values: [id, updatedAt]), dedupValues: [id, updatedAt],
             input: input, count: 1, lastEventTime: updatedAt, event: d)
     }
 

@@ -1,3 +1,4 @@
+import Crypto
 import Testing
 import TriplineTestSupport
 @testable import TriplineCore
@@ -41,5 +42,54 @@ struct HashingTests {
         }
         let mean = Double(total) / Double(base.count * 8)
         #expect(mean > 28 && mean < 36)
+    }
+}
+
+@Suite("SHA-256 and the ids made with it")
+struct DigestTests {
+    func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
+
+    @Test("FIPS 180-4 example vectors")
+    func vectors() {
+        #expect(hex(TriplineCore.SHA256.hash([])) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(hex(TriplineCore.SHA256.hash(Array("abc".utf8))) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(hex(TriplineCore.SHA256.hash(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8)))
+            == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+        #expect(hex(TriplineCore.SHA256.hash(Array("abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu".utf8)))
+            == "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1")
+        #expect(hex(TriplineCore.SHA256.hash([UInt8](repeating: UInt8(ascii: "a"), count: 1_000_000)))
+            == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+    }
+
+    @Test("the same digest as swift-crypto for every length around the block and padding boundaries, and random ones")
+    func againstCrypto() {
+        var random = SplitMix64(seed: 7)
+        var lengths = Array(0...130) + [183, 184, 191, 192, 255, 256, 1000, 4096]
+        lengths += (0..<50).map { _ in Int(random.next() % 5000) }
+        for n in lengths {
+            let message = (0..<n).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+            #expect(TriplineCore.SHA256.hash(message) == Array(Crypto.SHA256.hash(data: message)), "length \(n)")
+        }
+    }
+
+    @Test("digest: length-prefixed values, so a separator inside a value cannot shift a boundary; stable across versions")
+    func digestOfValues() {
+        #expect(Hashing.digest(["a\u{1F}b", "c"]) != Hashing.digest(["a", "b\u{1F}c"]))
+        #expect(Hashing.digest(["ab", ""]) != Hashing.digest(["a", "b"]))
+        #expect(Hashing.digest([""]) != Hashing.digest([]))
+        #expect(Hashing.digest(["", ""]) != Hashing.digest([""]))
+        // Stored and sent: a change of format must be a decision, not an accident. (Python:
+        // sha256(b"".join(len(v).to_bytes(8, "big") + v for v in values)).hexdigest()[:32].)
+        #expect(Hashing.digest(["arn:aws:iam::111122223333:user/alice", "203.0.113.7"]) == "3d42f6f5603d7052407646c189170ed3")
+        #expect(Hashing.digest([]) == "e3b0c44298fc1c149afbf4c8996fb924")
+    }
+
+    @Test("dedup keys of values an attacker can shift across the old separator are different keys")
+    func dedupKeysApart() {
+        // Before, both were FNV-1a-64 of "alice\u{1F}x\u{1F}y": the second event was a repeat of the first.
+        let alerted = Finding.dedupKey(ruleID: "r", values: ["alice\u{1F}x", "y"])
+        let attacker = Finding.dedupKey(ruleID: "r", values: ["alice", "x\u{1F}y"])
+        #expect(alerted != attacker)
+        #expect(alerted.hasPrefix("r:") && alerted.count == "r:".count + 32)
     }
 }
