@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TriplineAWS
+import TriplineAlerts
 import TriplineCore
 import TriplineIO
 import TriplineJSON
@@ -77,6 +78,32 @@ struct PayloadTests {
             input: InputRef(path: "guardduty", record: 0))
         #expect(updated.dedupKey != f.dedupKey)
         #expect(GuardDutyFinding.finding(detail: detail, input: InputRef(path: "x", record: 1)).dedupKey == f.dedupKey)
+    }
+
+    @Test("hostile GuardDuty type names and ids: rule ids, the action text and SNS attributes keep to the identifier alphabet")
+    func guardDutyHostileNames() throws {
+        let hostile = "Recon:EC2/<!channel> @here\u{1B}[2J\r\nSubject: forged\u{202E},rule_id=x;" + String(repeating: "A", count: 400)
+        var detail = try JSONValue.parse(guardDutyDetail(id: "gd-1", updatedAt: "2026-11-22T10:00:00.000Z", severity: 9.5))
+        detail = .object((detail.objectValue ?? []).map { name, value in
+            switch name {
+            case "type": (name, .string(hostile))
+            case "id": (name, .string("id<script>\u{0}\n"))
+            case "title": (name, .string(hostile))
+            default: (name, value)
+            }
+        })
+        let f = GuardDutyFinding.finding(detail: detail, input: InputRef(path: "guardduty", record: 0))
+        let alphabet = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:/._-")
+        #expect(f.ruleID.hasPrefix("GuardDuty."))
+        #expect(f.ruleID.allSatisfy(alphabet.contains), "\(f.ruleID.debugDescription)")
+        #expect(f.ruleID.count <= "GuardDuty.".count + 128)
+        #expect(f.action.contains("(id idscript)"), "\(f.action.debugDescription)")
+        let alert = try #require(AlertContent(findings: [f]))
+        let sns = SNSFormat().render(alert, now: 0)
+        #expect(sns.attributes["rule_id"].map { $0.allSatisfy(alphabet.contains) } == true, "\(sns.attributes)")
+        #expect(!sns.subject.contains("\u{1B}") && !sns.subject.contains("\n") && !sns.subject.contains("<!channel>"), "\(sns.subject.debugDescription)")
+        // The type as GuardDuty sent it is still shown, as escaped text, in the body.
+        #expect(!sns.message.contains("\u{1B}") && !sns.message.contains("\u{202E}"))
     }
 
     @Test("configuration from the environment: defaults, both topic names, bad values rejected")
