@@ -59,13 +59,20 @@ enum CLI {
     }
 
     /// Runs `tripline args…` and waits at most `timeout` seconds (then kills it and reports `timedOut`).
+    /// `dataLimitMiB`: run it under that limit on its data (heap and other private writable memory, `ulimit -d`),
+    /// where allocating past it fails as it would in a Lambda of that memory size.
     static func run(
         _ arguments: [String], stdin: [UInt8]? = nil, environment: [String: String] = CLI.environment(),
-        timeout: Double = 120, whileRunning: ((Process) -> Void)? = nil
+        timeout: Double = 120, dataLimitMiB: Int? = nil, whileRunning: ((Process) -> Void)? = nil
     ) throws -> Result {
         let process = Process()
-        process.executableURL = try binary()
-        process.arguments = arguments
+        if let dataLimitMiB {
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "ulimit -d \(dataLimitMiB * 1024) && exec \"$0\" \"$@\"", try binary().path] + arguments
+        } else {
+            process.executableURL = try binary()
+            process.arguments = arguments
+        }
         process.environment = environment
         let out = Pipe(), err = Pipe(), input = Pipe()
         process.standardOutput = out
