@@ -25,6 +25,9 @@ public enum TextEscaper {
     static let zeroWidthSpace = "\u{200B}"
 
     public static func escape(_ text: String, for medium: Medium = .plain, maxLength: Int = 512) -> String {
+        // Most text is printable ASCII, which plain text keeps as it is: skip the walk (a scan renders thousands
+        // of alerts, each with its rule's description and action).
+        if medium == .plain, text.utf8.count <= maxLength, text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return text }
         var out = ""
         out.reserveCapacity(min(text.utf8.count, maxLength) + 8)
         var count = 0
@@ -188,7 +191,8 @@ public enum FindingText {
     /// Rule text (a custom rule is as hostile as an event): escaped line by line, its line breaks kept inside the
     /// indented column.
     static func block(_ text: String, _ medium: TextEscaper.Medium = .plain) -> String {
-        text.split(separator: "\n", omittingEmptySubsequences: false)
+        guard text.utf8.contains(0x0A) else { return TextEscaper.escape(text, for: medium, maxLength: 4096) }
+        return text.split(separator: "\n", omittingEmptySubsequences: false)
             .map { TextEscaper.escape(String($0), for: medium, maxLength: 4096) }
             .joined(separator: "\n           ")
     }
