@@ -8,11 +8,23 @@ public enum LocalScanner {
     /// read, whatever their name).
     public static let inputExtensions = [".json", ".json.gz", ".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz", ".gz", ".log"]
 
+    private static let inputExtensionBytes = inputExtensions.map { Array($0.utf8) }
+
     /// Whether a file found in a folder or under a prefix is read: a known extension, and not hidden.
     public static func isInputName(_ name: String) -> Bool {
-        let lower = name.lowercased()
-        let base = lower.split(separator: "/").last.map(String.init) ?? lower
-        return !base.hasPrefix(".") && inputExtensions.contains { lower.hasSuffix($0) }
+        var name = name
+        return name.withUTF8 { isInputName($0) }
+    }
+
+    /// `isInputName` on the bytes of a name (a folder walk meets thousands; names need not be UTF-8).
+    static func isInputName(_ path: UnsafeBufferPointer<UInt8>) -> Bool {
+        let base = path.lastIndex(of: UInt8(ascii: "/")).map { UnsafeBufferPointer(rebasing: path[($0 + 1)...]) } ?? path
+        guard base.first != UInt8(ascii: ".") else { return false }
+        return inputExtensionBytes.contains { ext in
+            base.count >= ext.count && zip(base.suffix(ext.count), ext).allSatisfy { b, e in
+                (b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z") ? b | 0x20 : b) == e
+            }
+        }
     }
 
     /// An input to read: its path as the bytes the file system holds (names need not be UTF-8) and as text for
@@ -79,7 +91,7 @@ public enum LocalScanner {
         }
         for name in entries {
             let full = folder.last == 0x2F ? folder + name : folder + [0x2F] + name
-            let file = InputFile(bytes: full)
+            var file: InputFile { InputFile(bytes: full) }
             var st = stat()
             guard lstat(cPath(full), &st) == 0 else {
                 problems.append(InputProblem(path: file.name, message: "cannot read: \(errorText())"))
@@ -101,8 +113,7 @@ public enum LocalScanner {
                 walk(full, into: &found, problems: &problems)
                 continue
             }
-            let display = String(decoding: name, as: UTF8.self)
-            guard isInputName(display) else { continue }
+            guard name.withUnsafeBufferPointer(isInputName) else { continue }
             guard type == S_IFREG else {
                 problems.append(InputProblem(path: file.name, message: "not a regular file (FIFO, socket or device); skipped (name it to read it)"))
                 continue
@@ -113,7 +124,14 @@ public enum LocalScanner {
 
     /// Scans `paths` (files, folders, `-` for stdin) on `options.workers` threads.
     public static func scan(paths: [String], engine: Engine, options: ScanOptions = ScanOptions()) -> ScanResult {
-        let (files, problems) = expandFiles(paths)
+        scan(expanded: expandFiles(paths), engine: engine, options: options)
+    }
+
+    /// Scans what `expandFiles` gave (walked while the caller did something else, such as compiling the rules).
+    public static func scan(
+        expanded: (files: [InputFile], problems: [InputProblem]), engine: Engine, options: ScanOptions = ScanOptions()
+    ) -> ScanResult {
+        let (files, problems) = expanded
         var result = ScanRunner.run(LocalFiles(files: files, wholeUpTo: options.maxDecompressed), engine: engine, options: options)
         result.problems = problems + result.problems
         result.sortProblems()

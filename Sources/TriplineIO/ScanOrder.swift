@@ -96,17 +96,39 @@ public final class ScanOrder: Sendable {
 /// CloudTrail's log file names: `AccountID_CloudTrail_Region_YYYYMMDDTHHmmZ_Unique.json.gz`, named after the
 /// minute of delivery.
 public enum CloudTrailFileName {
-    /// The delivery time in epoch seconds, or nil when the file is not named like a CloudTrail log.
+    /// The delivery time in epoch seconds, or nil when the file is not named like a CloudTrail log. Read from the
+    /// bytes: a scan parses every name before its workers start.
     public static func deliveryTime(of path: String) -> Int? {
-        let name = path.split(separator: "/").last.map(String.init) ?? path
-        let parts = name.split(separator: "_")
-        guard parts.count >= 5, parts[1] == "CloudTrail" || parts[1] == "CloudTrail-Insight" else { return nil }
-        let stamp = Array(parts[3].utf8)  // YYYYMMDDTHHmmZ
-        guard stamp.count == 14, stamp[8] == UInt8(ascii: "T"), stamp[13] == UInt8(ascii: "Z"),
-              stamp.enumerated().allSatisfy({ $0.offset == 8 || $0.offset == 13 || $0.element &- 0x30 < 10 })
-        else { return nil }
-        let d = stamp.map { Character(UnicodeScalar($0)) }
-        let iso = "\(String(d[0..<4]))-\(String(d[4..<6]))-\(String(d[6..<8]))T\(String(d[9..<11])):\(String(d[11..<13])):00Z"
-        return EventTime.epochSeconds(iso)
+        var path = path
+        return path.withUTF8 { bytes -> Int? in
+            let name = bytes.lastIndex(of: UInt8(ascii: "/")).map { UnsafeBufferPointer(rebasing: bytes[($0 + 1)...]) } ?? bytes
+            // Fields split by "_": account, CloudTrail (or CloudTrail-Insight), region, time, unique part.
+            var fields: [Range<Int>] = []
+            var start = 0
+            for i in 0...name.count where i == name.count || name[i] == UInt8(ascii: "_") {
+                fields.append(start..<i)
+                start = i + 1
+                if fields.count == 5 { break }
+            }
+            guard fields.count >= 5 else { return nil }
+            let kind = Array(name[fields[1]])
+            guard kind == Array("CloudTrail".utf8) || kind == Array("CloudTrail-Insight".utf8) else { return nil }
+            let stamp = Array(name[fields[3]])  // YYYYMMDDTHHmmZ
+            guard stamp.count == 14, stamp[8] == UInt8(ascii: "T"), stamp[13] == UInt8(ascii: "Z") else { return nil }
+            func number(_ range: Range<Int>) -> Int? {
+                var n = 0
+                for k in range {
+                    let d = stamp[k] &- 0x30
+                    guard d < 10 else { return nil }
+                    n = n * 10 + Int(d)
+                }
+                return n
+            }
+            guard let year = number(0..<4), let month = number(4..<6), let day = number(6..<8),
+                  let hour = number(9..<11), let minute = number(11..<13),
+                  (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60
+            else { return nil }
+            return EventTime.daysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60
+        }
     }
 }

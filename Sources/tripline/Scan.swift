@@ -72,6 +72,9 @@ struct Scan: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // Folders are walked while the rules load and compile: two cores busy from the start.
+        let localPaths = paths.filter { !S3Scan.isS3($0) }
+        let walk = Task.detached { LocalScanner.expandFiles(localPaths) }
         let tunedLoad = rules.loadTuned()
         let loaded = tunedLoad.result
         let ruleErrors = tunedLoad.hadErrors
@@ -124,14 +127,14 @@ struct Scan: AsyncParsableCommand {
             }
         }
 
-        var result = LocalScanner.scan(paths: paths.filter { !S3Scan.isS3($0) }, engine: engine, options: .init(workers: workers, maxEvent: maxEventMiB << 20, progress: progress))
+        var result = LocalScanner.scan(expanded: await walk.value, engine: engine, options: .init(workers: workers, maxEvent: maxEventMiB << 20, progress: progress))
         let s3URLs = paths.filter(S3Scan.isS3)
         if !s3URLs.isEmpty { await S3Scan.scan(s3URLs, engine: engine, client: aws.client(), into: &result) }
         let elapsed = Date().timeIntervalSince(started)
         if interactive { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
 
         let shown = minSeverity ?? .info
-        let allAlerts = Aggregator(rules: selected).aggregate(result.folded.findings(rules: engine.rules), thresholds: result.thresholds, engineRules: engine.rules).map(named)
+        let allAlerts = Aggregator(rules: selected).aggregate(result.foldedFindings(rules: engine.rules, workers: workers), thresholds: result.thresholds, engineRules: engine.rules).map(named)
         let alerts = allAlerts.filter { $0.severity >= shown }
         let suppressed = result.suppressed.findings(rules: engine.rules).filter { $0.finding.severity >= shown }
             .map { (finding: named($0.finding), suppressor: $0.suppressor) }
