@@ -99,9 +99,13 @@ public struct DedupTally: Sendable {
     /// One finding per alert window, its `count` and first and last times set (`rules` is the rule list the
     /// recorded indices refer to: `Engine.rules`). `Aggregator` takes these like raw findings and gives the same
     /// alerts.
-    public func findings(rules: [Rule]) -> [Finding] {
+    public func findings(rules: [Rule]) -> [Finding] { findings(rules: rules, shard: 0, of: 1) }
+
+    /// The findings of every `shards`-th key from `shard` on: shards can be built on several threads at once (each
+    /// parses its keys' kept events), and together give `findings(rules:)`.
+    public func findings(rules: [Rule], shard: Int, of shards: Int) -> [Finding] {
         var out: [Finding] = []
-        for key in keys.values {
+        for (k, key) in keys.values.enumerated() where k % shards == shard {
             let rule = rules[key.rule]
             let window = max(rule.dedupWindow, 1)
             let hits = TallyHit.distinct(key.hits)

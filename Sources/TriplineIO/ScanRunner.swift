@@ -89,6 +89,18 @@ public struct ScanResult: Sendable {
         sortProblems()
     }
 
+    /// The folded matches as findings, built on `workers` threads (each alert's finding is parsed from its kept
+    /// event: thousands of alerts are worth the cores).
+    public func foldedFindings(rules: [Rule], workers: Int = ScanOptions.defaultWorkers) -> [Finding] {
+        let shards = max(1, workers)
+        let parts = Mutex([[Finding]](repeating: [], count: shards))
+        DispatchQueue.concurrentPerform(iterations: shards) { shard in
+            let found = folded.findings(rules: rules, shard: shard, of: shards)
+            parts.withLock { $0[shard] = found }
+        }
+        return parts.withLock { $0.flatMap { $0 } }
+    }
+
     /// Deterministic order whatever the scheduling.
     mutating func sortProblems() {
         problems.sort { ($0.path, $0.line ?? 0, $0.record ?? 0) < ($1.path, $1.line ?? 0, $1.record ?? 0) }

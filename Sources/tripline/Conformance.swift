@@ -117,7 +117,7 @@ struct Conformance: AsyncParsableCommand {
         let engine = Engine(rules: rules)
         let result = LocalScanner.scan(paths: [path], engine: engine)
         let alerts = Aggregator(rules: rules).aggregate(
-            result.folded.findings(rules: engine.rules), thresholds: result.thresholds, engineRules: engine.rules)
+            result.foldedFindings(rules: engine.rules), thresholds: result.thresholds, engineRules: engine.rules)
         out.line("== Replay of \(path): \(result.stats.inputs) files, \(result.stats.records) events, \(result.stats.matches) matches, \(alerts.count) findings after dedup")
         var byRule: [String: (Severity, Int)] = [:]
         for a in alerts { byRule[a.ruleID] = (a.severity, (byRule[a.ruleID]?.1 ?? 0) + 1) }

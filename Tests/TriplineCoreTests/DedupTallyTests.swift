@@ -48,6 +48,9 @@ struct DedupTallyTests {
         merged.merge(tallies[2])
         let viaTally = merged.findings(rules: [rule])
         #expect(viaTally.count < raw.count)
+        // Built in shards (on several threads in a scan), the same findings.
+        let sharded = (0..<3).flatMap { merged.findings(rules: [rule], shard: $0, of: 3) }
+        #expect(Set(sharded.map(\.ruleEvent)) == Set(viaTally.map(\.ruleEvent)) && sharded.count == viaTally.count)
 
         let aggregator = Aggregator(rules: [rule])
         let expected = aggregator.aggregate(raw)
