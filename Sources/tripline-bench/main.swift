@@ -25,6 +25,8 @@ struct Options {
     var repeats = 3
     var profile = false
     var ruleCosts = false
+    /// Events in the organisation-shaped corpus that `tripline scan` is timed on end to end (0: skip).
+    var organisationEvents = 100_000
 
     init(_ args: [String]) {
         var i = 1
@@ -39,8 +41,9 @@ struct Options {
             case "--repeats": repeats = max(1, Int(next()) ?? repeats)
             case "--profile": profile = true
             case "--rule-costs": ruleCosts = true
+            case "--organisation-events": organisationEvents = Int(next()) ?? organisationEvents
             case "-h", "--help":
-                print("usage: tripline-bench [--events 10000,100000,1000000] [--json FILE] [--corpus DIR] [--python-events N] [--repeats N] [--profile] [--rule-costs]")
+                print("usage: tripline-bench [--events 10000,100000,1000000] [--organisation-events N] [--json FILE] [--corpus DIR] [--python-events N] [--repeats N] [--profile] [--rule-costs]")
                 exit(0)
             default:
                 FileHandle.standardError.write(Data("tripline-bench: unknown argument \(a)\n".utf8))
@@ -84,6 +87,48 @@ func corpus(events: Int, dir: String) -> [String] {
         let path = paths[k]
         try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         FileManager.default.createFile(atPath: path, contents: Data(bytes))
+    }
+    FileManager.default.createFile(atPath: marker, contents: Data())
+    return paths
+}
+
+/// A day of an organisation trail in CloudTrail's own layout, unlike the main corpus (one account, two regions,
+/// 1,000 events a file): three accounts of different sizes, six regions of different activity, one file per
+/// account, region and five minutes, so most files hold a few dozen events, as real ones do. Where per-file costs
+/// (open, read, gunzip set-up, delivery order) show.
+/// `AWSLogs/o-<org>/<acct>/CloudTrail/<region>/YYYY/MM/DD/<acct>_CloudTrail_<region>_YYYYMMDDTHHmmZ_<random>.json.gz`.
+func organisationCorpus(events: Int, dir: String) -> [String] {
+    let accounts: [(id: String, share: Double, busy: Double)] = [
+        ("111122223333", 0.5, 0.33), ("444455556666", 0.3, 0.1), ("777788889999", 0.2, 0),
+    ]
+    let regions: [(name: String, share: Double)] = [
+        ("us-east-1", 0.40), ("eu-west-1", 0.20), ("us-west-2", 0.15), ("eu-central-1", 0.10),
+        ("ap-southeast-2", 0.08), ("ap-northeast-1", 0.07),
+    ]
+    let filesPerDay = 86_400 / 300
+    let root = "\(dir)/organisation-\(events)"
+    var generators: [SynthGenerator] = []
+    for (a, account) in accounts.enumerated() {
+        for (r, region) in regions.enumerated() {
+            let perFile = max(1, Int((Double(events) * account.share * region.share / Double(filesPerDay)).rounded()))
+            var config = SynthConfig(seed: 1000 + UInt64(a * 10 + r), accountId: account.id, regions: [region.name],
+                                     eventsPerFile: perFile, startTime: 1_740_787_200 /* 2025-03-01T00:00:00Z */)
+            config.busyRate = account.busy
+            generators.append(SynthGenerator(config: config))
+        }
+    }
+    let work = generators.flatMap { g in (0..<filesPerDay).map { (g, $0) } }
+    // An organisation trail puts the organisation's id after AWSLogs/.
+    let paths = work.map { g, k in "\(root)/AWSLogs/o-a1b2c3d4e5/\(g.logFileKey(index: k).dropFirst("AWSLogs/".count))" }
+    let marker = "\(root)/.complete"
+    if FileManager.default.fileExists(atPath: marker) { return paths }
+    FileHandle.standardError.write(Data("generating an organisation's day (\(events) events, \(paths.count) files) under \(root)…\n".utf8))
+    try? FileManager.default.removeItem(atPath: root)
+    DispatchQueue.concurrentPerform(iterations: work.count) { i in
+        let (g, k) = work[i]
+        let path = paths[i]
+        try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: path, contents: Data(Gzip.compress(g.logFile(index: k))))
     }
     FileManager.default.createFile(atPath: marker, contents: Data())
     return paths
@@ -157,7 +202,7 @@ func parseOnly(_ files: [[UInt8]]) -> Int {
 func scan(_ files: [[UInt8]], engine: Engine, workers: Int) -> (records: Int, matches: Int, alerts: Int) {
     let result = ScanRunner.run(InMemoryInputs(files.map { (name: "", bytes: $0) }), engine: engine, options: ScanOptions(workers: workers))
     let alerts = Aggregator(engine: engine).aggregate(
-        result.folded.findings(rules: engine.rules), thresholds: result.thresholds, engineRules: engine.rules)
+        result.foldedFindings(rules: engine.rules, workers: workers), thresholds: result.thresholds, engineRules: engine.rules)
     return (result.stats.records, result.stats.matches, alerts.count)
 }
 
@@ -451,6 +496,56 @@ if FileManager.default.isExecutableFile(atPath: tripline), let size = options.si
                                         ("exit", .number(Int(run.status)))])))
 } else {
     print("\n(build the tripline product to measure the CLI end to end: swift build -c release)")
+}
+
+// `tripline scan` as users run it, process start to exit, on a corpus of another shape than the one above (an
+// organisation's day: many small files, three accounts, six regions), against zlib alone on the same files, the
+// benchmark's own in-memory loop, and the seed-style Python. The speed promised is the command's, not the loop's.
+if options.organisationEvents > 0, FileManager.default.isExecutableFile(atPath: tripline) {
+    let paths = organisationCorpus(events: options.organisationEvents, dir: options.corpusDir)
+    let root = "\(options.corpusDir)/organisation-\(options.organisationEvents)"
+    let files = paths.map { (try? Data(contentsOf: URL(fileURLWithPath: $0))).map { [UInt8]($0) } ?? [] }
+    let compressed = files.reduce(0) { $0 + $1.count }
+    var decoded = 0
+    let tZlib = measure(options.repeats) { decoded = zlibOnly(files) }
+    var events = 0
+    let tLoop1 = measure(options.repeats) { events = scan(files, engine: fullEngine, workers: 1).records }
+    let tLoopN = measure(options.repeats) { _ = scan(files, engine: fullEngine, workers: cores) }
+    // The command as the README shows it (text to a pipe), and once as JSON for its counts and peak memory.
+    let runs = (0..<options.repeats).map { _ in runChild(tripline, ["scan", root]) }
+    let tCLI = runs.map(\.seconds).min() ?? 0
+    let tCLI1 = (0..<options.repeats).map { _ in runChild(tripline, ["scan", root, "--workers", "1"]).seconds }.min() ?? 0
+    let summary = (try? JSONValue.parse(Array(runChild(tripline, ["scan", root, "--format", "json"]).output.utf8)))?["summary"]
+    let peak = summary?["peak_rss_mib"]?.doubleValue.map { Int($0) } ?? -1
+    let alerts = summary?["findings"]?.doubleValue.map { Int($0) } ?? -1
+    let scanned = summary?["events"]?.doubleValue.map { Int($0) } ?? -1
+    let python = runChild("/usr/bin/env", ["python3", "scripts/bench-python-baseline.py"] + paths)
+    let pyRate = (try? JSONValue.parse(python.output.trimmingCharacters(in: .whitespacesAndNewlines)))?["events_per_s"]?.doubleValue ?? 0
+    let rate = { (t: Double) in Double(events) / t }
+    print("\nAn organisation's day, end to end: \(events) events in \(files.count) files (3 accounts, 6 regions), \(fmt(Double(compressed) / 1e6, 1)) MB gzip, \(fmt(Double(decoded) / 1e6, 1)) MB JSON")
+    print("  what                                        events/s   × zlib-1-core   × Python")
+    let rows: [(String, Double)] = [
+        ("zlib only (1 core, in memory)", tZlib), ("benchmark loop (1 core, in memory)", tLoop1),
+        ("benchmark loop (\(cores) cores, in memory)", tLoopN),
+        ("`tripline scan --workers 1` (start → exit)", tCLI1), ("`tripline scan` (start → exit)", tCLI),
+    ]
+    for (name, t) in rows {
+        let py = pyRate > 0 ? fmt(rate(t) / pyRate, 1) : "?"
+        print("  \(name.padding(toLength: 42, withPad: " ", startingAt: 0))\(fmt(rate(t)).leftPad(10))\(fmt(tZlib / t, 2).leftPad(16))\(py.leftPad(11))")
+    }
+    print("  seed-style Python: \(fmt(pyRate)) events/s; `tripline scan`: \(scanned) events, \(alerts) alerts, peak RSS \(peak) MiB")
+    if scanned != events { print("  (the scan read \(scanned) events, the loop \(events): they should agree)") }
+    report.append(("organisation_scan", .object([
+        ("events", .number(events)), ("files", .number(files.count)), ("gzip_bytes", .number(compressed)),
+        ("zlib_1core_s", .number(fmt(tZlib, 4))), ("loop_1core_s", .number(fmt(tLoop1, 4))),
+        ("loop_allcores_s", .number(fmt(tLoopN, 4))), ("cli_1worker_s", .number(fmt(tCLI1, 4))),
+        ("cli_s", .number(fmt(tCLI, 4))), ("ratio_cli_to_zlib", .number(fmt(tZlib / tCLI, 3))),
+        ("ratio_cli_1worker_to_zlib", .number(fmt(tZlib / tCLI1, 3))),
+        ("ratio_loop_allcores_to_zlib", .number(fmt(tZlib / tLoopN, 3))),
+        ("python_events_per_s", .number(fmt(pyRate))),
+        ("ratio_cli_to_python", .number(pyRate > 0 ? fmt(rate(tCLI) / pyRate, 2) : "0")),
+        ("alerts", .number(alerts)), ("peak_rss_mib", .number(peak)),
+    ])))
 }
 
 // The seed-style Python approach on the same files.
