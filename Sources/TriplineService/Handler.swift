@@ -232,18 +232,10 @@ public struct TriplineHandler: Sendable {
     public static func loadRules(extraPath: String?, lists: NamedLists? = nil) throws -> RuleLoadResult {
         guard let path = extraPath else { return RuleCatalog.load(extra: [], tests: false, lists: lists) }
         var files: [(path: String, text: String)] = []
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+        guard FileManager.default.fileExists(atPath: path) else {
             throw HandlerError("SECURITY_EVENTS_PATH \(path) does not exist")
         }
-        let paths: [String]
-        if isDirectory.boolValue {
-            paths = (FileManager.default.enumerator(atPath: path)?.compactMap { $0 as? String } ?? [])
-                .filter { $0.hasSuffix(".yml") || $0.hasSuffix(".yaml") }.sorted().map { path + "/" + $0 }
-        } else {
-            paths = [path]
-        }
-        for p in paths {
+        for p in RuleFiles.paths(at: path) {
             files.append((p, try String(contentsOfFile: p, encoding: .utf8)))
         }
         return RuleCatalog.load(extra: files, tests: false, lists: lists)

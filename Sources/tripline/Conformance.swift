@@ -84,7 +84,7 @@ struct Conformance: AsyncParsableCommand {
     }
 
     func sigmaReport(path: String, corpus: String?, out: inout Output) -> Bool {
-        let files = RuleOptions.ruleFiles(at: path)
+        let files = RuleFiles.paths(at: path)
         var loadedRules: [Rule] = []
         var failures: [String] = []
         for file in files {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TriplineConfig
 import TriplineCore
+import TriplineIO
 import TriplineRules
 
 /// `--rules PATH` (repeatable), `--no-builtin` and the configuration file (`--config`, `--no-config`), shared by
@@ -45,7 +46,7 @@ struct RuleOptions: ParsableArguments {
         var files: [(path: String, text: String)] = []
         var readErrors: [RuleDiagnostic] = []
         for path in paths {
-            for file in RuleOptions.ruleFiles(at: path) {
+            for file in RuleFiles.paths(at: path) {
                 do {
                     files.append((file, try String(contentsOfFile: file, encoding: .utf8)))
                 } catch {
@@ -63,19 +64,6 @@ struct RuleOptions: ParsableArguments {
         if printDiagnostics { for d in result.diagnostics { printError(d.description) } }
         return Loaded(result: result, tuned: tuned, configuration: configuration, hadErrors: !result.errors.isEmpty,
                       configErrors: configDiagnostics.contains { $0.level == .error })
-    }
-
-    static func ruleFiles(at path: String) -> [String] {
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { return [] }
-        guard isDir.boolValue else { return [path] }
-        var out: [String] = []
-        if let walker = FileManager.default.enumerator(atPath: path) {
-            for case let relative as String in walker where relative.hasSuffix(".yml") || relative.hasSuffix(".yaml") {
-                out.append((path as NSString).appendingPathComponent(relative))
-            }
-        }
-        return out.sorted()
     }
 }
 
