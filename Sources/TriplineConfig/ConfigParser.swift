@@ -313,7 +313,7 @@ enum AllowDetection {
             let networks = sourceAddresses.filter { IPNetwork($0) != nil }
             let names = sourceAddresses.filter { IPNetwork($0) == nil }
             var groups: [[FieldSpec]] = []
-            if !networks.isEmpty { groups.append([FieldSpec(field: "sourceIPAddress", modifiers: ["cidr"], values: strings(networks))]) }
+            if !networks.isEmpty { groups.append([FieldSpec(field: "sourceIPAddress", modifiers: [.cidr], values: strings(networks))]) }
             if !names.isEmpty { groups.append([FieldSpec(field: "sourceIPAddress", modifiers: [], values: strings(names))]) }
             add("source_addresses", groups)
         }

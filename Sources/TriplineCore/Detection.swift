@@ -249,35 +249,27 @@ final class FieldMatcher: Sendable {
 
     enum Comparison: Sendable { case gt, gte, lt, lte }
 
-    static let knownModifiers: Set<String> = [
-        "contains", "startswith", "endswith", "all", "re", "i", "m", "s", "cidr", "exists", "gt", "gte", "lt", "lte",
-        "fieldref", "cased", "neq", "windash", "base64", "base64offset", "utf16le", "utf16be", "utf16", "wide",
-        "publicpolicy", "externalprincipal", "expand", "aws_ip", "actor",
-    ]
-
     init(_ spec: FieldSpec) throws(DetectionError) {
         guard !spec.field.isEmpty else { throw DetectionError("a selection key has no field name") }
-        let mods = spec.modifiers.map { $0.lowercased() }
-        for m in mods where !FieldMatcher.knownModifiers.contains(m) {
-            throw DetectionError("unknown modifier '\(m)' on field '\(spec.field)'")
+        if let m = spec.unknownModifiers.first {
+            throw DetectionError("unknown modifier '\(m.lowercased())' on field '\(spec.field)'")
         }
-        if mods.contains("expand") {
+        let mods = Set(spec.modifiers)
+        if mods.contains(.expand) {
             throw DetectionError("'|expand' needs placeholder values, which this rule set does not define")
         }
-        if mods.contains("base64") || mods.contains("base64offset") || mods.contains("utf16le")
-            || mods.contains("utf16be") || mods.contains("utf16") || mods.contains("wide")
-        {
+        if !mods.isDisjoint(with: SigmaModifier.encodings) {
             throw DetectionError("encoding modifiers (base64, utf16, wide) do not apply to CloudTrail JSON")
         }
         path = JSONPath(spec.field)
-        requireAll = mods.contains("all")
-        negate = mods.contains("neq")
-        let cased = mods.contains("cased")
+        requireAll = mods.contains(.all)
+        negate = mods.contains(.neq)
+        let cased = mods.contains(.cased)
         let wrap: BytePattern.Wrap =
-            mods.contains("contains") ? .contains : mods.contains("startswith") ? .startsWith
-            : mods.contains("endswith") ? .endsWith : .none
+            mods.contains(.contains) ? .contains : mods.contains(.startswith) ? .startsWith
+            : mods.contains(.endswith) ? .endsWith : .none
 
-        if mods.contains("exists") {
+        if mods.contains(.exists) {
             guard spec.values.count == 1, case .bool(let b) = spec.values[0] else {
                 throw DetectionError("'|exists' takes true or false")
             }
@@ -304,33 +296,33 @@ final class FieldMatcher: Sendable {
             return Int32(patterns.count - 1)
         }
         for value in spec.values {
-            if mods.contains("re") {
+            if mods.contains(.re) {
                 guard case .string(let pattern) = value else { throw DetectionError("'|re' needs a string pattern") }
-                regexes.append(try RegexBox(pattern, ignoreCase: mods.contains("i"),
-                                            multiline: mods.contains("m"), dotAll: mods.contains("s")))
+                regexes.append(try RegexBox(pattern, ignoreCase: mods.contains(.i),
+                                            multiline: mods.contains(.m), dotAll: mods.contains(.s)))
                 tests.append(.regex(Int32(regexes.count - 1)))
-            } else if mods.contains("cidr") {
+            } else if mods.contains(.cidr) {
                 guard let network = IPNetwork(value.text) else {
                     throw DetectionError("'\(value.text)' is not a CIDR network")
                 }
                 tests.append(.cidr(network))
-            } else if let cmp = ["gt": Comparison.gt, "gte": .gte, "lt": .lt, "lte": .lte].first(where: { mods.contains($0.key) }) {
-                guard let n = Double(value.text) else { throw DetectionError("'|\(cmp.key)' needs a number") }
+            } else if let cmp = [SigmaModifier.gt: Comparison.gt, .gte: .gte, .lt: .lt, .lte: .lte].first(where: { mods.contains($0.key) }) {
+                guard let n = Double(value.text) else { throw DetectionError("'|\(cmp.key.rawValue)' needs a number") }
                 tests.append(.compare(cmp.value, n))
-            } else if mods.contains("fieldref") {
+            } else if mods.contains(.fieldref) {
                 references.append(JSONPath(value.text))
                 tests.append(.fieldRef(Int32(references.count - 1), wrap, cased: cased))
-            } else if mods.contains("actor") {
+            } else if mods.contains(.actor) {
                 guard case .string(let name) = value, let kind = ActorKind(rawValue: name.lowercased()) else {
                     throw DetectionError("'|actor' takes human, automation or aws-service")
                 }
                 tests.append(.actor(kind))
-            } else if mods.contains("aws_ip") {
+            } else if mods.contains(.awsIP) {
                 guard case .bool(let b) = value else { throw DetectionError("'|aws_ip' takes true or false") }
                 tests.append(.awsAddress(b))
-            } else if mods.contains("publicpolicy") || mods.contains("externalprincipal") {
+            } else if mods.contains(.publicpolicy) || mods.contains(.externalprincipal) {
                 guard case .bool(let b) = value else { throw DetectionError("policy modifiers take true or false") }
-                tests.append(mods.contains("publicpolicy") ? .publicPolicy(b) : .externalPrincipal(b))
+                tests.append(mods.contains(.publicpolicy) ? .publicPolicy(b) : .externalPrincipal(b))
             } else {
                 switch value {
                 case .null: tests.append(.null)

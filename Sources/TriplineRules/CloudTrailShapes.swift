@@ -88,17 +88,17 @@ public enum CloudTrailShapes {
     /// A test of a whole object (or array of objects) against values: string tests read its compact JSON text
     /// (`{"key":"value"}`), so only `|contains`, `|re`, wildcards and values written as JSON can match it.
     static func objectProblem(_ spec: FieldSpec, isArray: Bool) -> String? {
-        let mods = Set(spec.modifiers.map { $0.lowercased() })
+        let mods = Set(spec.modifiers)
         let what = isArray ? "an array of objects" : "a JSON object"
         let hint = "test a member ('\(spec.field).name') or use |contains"
-        if !mods.isDisjoint(with: ["exists", "re", "contains", "publicpolicy", "externalprincipal", "fieldref", "actor", "neq"]) {
+        if !mods.isDisjoint(with: [.exists, .re, .contains, .publicpolicy, .externalprincipal, .fieldref, .actor, .neq]) {
             return nil
         }
-        if let m = mods.first(where: { ["cidr", "aws_ip", "gt", "gte", "lt", "lte"].contains($0) }) {
-            return "'\(spec.field)' is \(what) in CloudTrail: '|\(m)' never matches it; \(hint)"
+        if let m = spec.modifiers.first(where: { $0 == .cidr || $0 == .awsIP || SigmaModifier.comparisons.contains($0) }) {
+            return "'\(spec.field)' is \(what) in CloudTrail: '|\(m.rawValue)' never matches it; \(hint)"
         }
-        let startsWith = mods.contains("startswith")
-        let endsWith = mods.contains("endswith")
+        let startsWith = mods.contains(.startswith)
+        let endsWith = mods.contains(.endswith)
         for value in spec.values {
             switch value {
             case .null:

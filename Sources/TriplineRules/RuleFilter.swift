@@ -181,6 +181,9 @@ extension Context {
             error(node, "'\(spec.field)|expand' expands to no values (its list is empty)")
             return nil
         }
-        return FieldSpec(field: spec.field, modifiers: spec.modifiers.filter { $0.lowercased() != "expand" }, values: values)
+        var expanded = spec
+        expanded.modifiers.removeAll { $0 == .expand }
+        expanded.values = values
+        return expanded
     }
 }

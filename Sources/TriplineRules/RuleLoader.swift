@@ -478,9 +478,9 @@ struct Context {
             error(map.first?.key, "selection '\(name)': a keyword mapping takes one key ('|all')")
             return nil
         }
-        let modifiers = key.split(separator: "|").map { $0.lowercased() }
-        if let bad = modifiers.first(where: { $0 != "all" && $0 != "contains" }) {
-            error(map[0].key, "selection '\(name)': keywords take only the 'all' modifier, not '\(bad)'")
+        let names = key.split(separator: "|").map(String.init)
+        if let bad = names.first(where: { SigmaModifier(name: $0) != .all && SigmaModifier(name: $0) != .contains }) {
+            error(map[0].key, "selection '\(name)': keywords take only the 'all' modifier, not '\(bad.lowercased())'")
             return nil
         }
         var values: [SigmaValue] = []
@@ -497,7 +497,7 @@ struct Context {
             error(map[0].key, "selection '\(name)' has no keywords")
             return nil
         }
-        return modifiers.contains("all") ? .allKeywords(values) : .keywords(values)
+        return names.contains { SigmaModifier(name: $0) == .all } ? .allKeywords(values) : .keywords(values)
     }
 
     mutating func fieldSpecs(_ map: [(key: RuleNode, value: RuleNode)]) -> [FieldSpec]? {
@@ -516,7 +516,7 @@ struct Context {
                 continue
             }
             var spec = FieldSpec(key: key, values: values)
-            if spec.modifiers.contains(where: { $0.lowercased() == "expand" }) {
+            if spec.has(.expand) {
                 guard let expanded = expand(spec, at: value) else { continue }
                 spec = expanded
             }

@@ -71,10 +71,10 @@ struct LiteralSearchTests {
     @Test("`field|contains: [a, b, c]` is one search, and answers as the literals one by one")
     func fieldMatcherGroup() throws {
         let values: [String] = ["kali", "Parrot", "PENTOO", "trufflehog"]
-        let grouped = try FieldMatcher(FieldSpec(field: "userAgent", modifiers: ["contains"], values: values.map { .string($0) }))
+        let grouped = try FieldMatcher(FieldSpec(field: "userAgent", modifiers: [.contains], values: values.map { .string($0) }))
         #expect(grouped.containsAny?.literals.count == 4)
         #expect(grouped.otherStringTests.isEmpty)
-        let singles = try values.map { try FieldMatcher(FieldSpec(field: "userAgent", modifiers: ["contains"], values: [.string($0)])) }
+        let singles = try values.map { try FieldMatcher(FieldSpec(field: "userAgent", modifiers: [.contains], values: [.string($0)])) }
         #expect(singles.allSatisfy { $0.containsAny == nil })
         for agent in ["aws-cli/2.13 Python/3.11 Linux/6.1.0-kali9-amd64", "Boto3/1.28 parrot", "curl/8.0", "TRUFFLEHOG",
                       "trufflehoG/3.0", "pentoo", "kal", "", "k\u{E9}ali"] {
