@@ -68,7 +68,7 @@ extension Configuration {
         }
 
         for filter in filters + tuning.filters {
-            let (path, line) = Self.split(filter.source)
+            let (path, line) = (filter.source.file, filter.source.line)
             guard live(filter.expires, path, line, filter.reason) else { continue }
             var ids = Set<String>()
             for target in filter.targets {
@@ -81,11 +81,6 @@ extension Configuration {
                 suppressesOnMatch: false, ruleIDs: ids))
         }
         return out
-    }
-
-    static func split(_ source: String) -> (String, Int) {
-        guard let colon = source.lastIndex(of: ":"), let line = Int(source[source.index(after: colon)...]) else { return (source, 1) }
-        return (String(source[..<colon]), line)
     }
 
     /// The account's name, if the configuration names it.

@@ -51,8 +51,8 @@ public struct Rule: Sendable {
     public var enabled: Bool
     public var detection: Detection
     public var tests: [RuleTest]
-    /// Where the rule came from ("rules/defense-evasion/x.yml:1"), for diagnostics and `rules show`.
-    public var source: String
+    /// Where the rule was written (rules/defense-evasion/x.yml, line 1), for diagnostics and `rules show`.
+    public var source: SourceLocation
     /// The rule as written, for `rules show`.
     public var text: String
     /// Sigma's optional `name`: a stable handle Sigma filters may target instead of the id.
@@ -66,7 +66,7 @@ public struct Rule: Sendable {
         id: String, title: String, description: String = "", severity: Severity = .medium, action: String = "",
         tags: [String] = [], references: [String] = [], related: [RelatedRule] = [], falsePositives: [String] = [],
         dedupFields: [JSONPath] = [], dedupWindow: Int = 3600, threshold: Threshold? = nil, enabled: Bool = true,
-        detection: Detection, tests: [RuleTest] = [], source: String = "", text: String = ""
+        detection: Detection, tests: [RuleTest] = [], source: SourceLocation = .unknown, text: String = ""
     ) {
         self.id = id
         self.title = title
@@ -182,4 +182,21 @@ public enum Duration {
         default: return nil
         }
     }
+}
+
+/// Where something was written: a file and a one-based line (rules, their tests, tuning filters). Shown as
+/// `file:line`, and kept as two values so nothing has to split that text again (paths may hold colons).
+public struct SourceLocation: Sendable, Hashable, CustomStringConvertible {
+    public var file: String
+    public var line: Int
+
+    public init(file: String, line: Int) {
+        self.file = file
+        self.line = line
+    }
+
+    /// For values made in code rather than read from a file.
+    public static let unknown = SourceLocation(file: "", line: 0)
+
+    public var description: String { "\(file):\(line)" }
 }

@@ -229,7 +229,7 @@ enum CorrelationResolver {
                     groupBy: groupBy, minimumSteps: c.minimum)
             }
             if !c.generate {
-                for i in indices where result.rules[i].source.hasPrefix(c.path + ":") { result.rules[i].generatesAlerts = false }
+                for i in indices where result.rules[i].source.file == c.path { result.rules[i].generatesAlerts = false }
             }
             ids.insert(rule.id)
             result.rules.append(rule)

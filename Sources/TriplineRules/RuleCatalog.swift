@@ -59,9 +59,8 @@ public enum RuleTester {
         for rule in rules {
             for test in rule.tests {
                 let fired = JSONDocument(test.event).withView { rule.detection.matches($0) }
-                let file = rule.source.split(separator: ":").dropLast().joined(separator: ":")
                 outcomes.append(Outcome(
-                    ruleID: rule.id, test: test.name, expected: test.expect, actual: fired, source: file, line: test.line))
+                    ruleID: rule.id, test: test.name, expected: test.expect, actual: fired, source: rule.source.file, line: test.line))
             }
         }
         return outcomes

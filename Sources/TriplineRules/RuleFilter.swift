@@ -26,9 +26,9 @@ public struct RuleFilter: Sendable {
     /// The day after which it no longer applies (`expires`), as written, and the first epoch second past it.
     public var expires: Expiry?
     /// `path:line`.
-    public var source: String
+    public var source: SourceLocation
 
-    public init(id: String?, title: String, targets: [String], detection: Detection, reason: String, expires: Expiry?, source: String) {
+    public init(id: String?, title: String, targets: [String], detection: Detection, reason: String, expires: Expiry?, source: SourceLocation) {
         self.id = id
         self.title = title
         self.targets = targets
@@ -155,7 +155,7 @@ extension Context {
             ?? value("description").flatMap(scalarString)?.trimmedLines ?? title
         return RuleFilter(
             id: ruleID, title: title, targets: targets, detection: detection, reason: reason, expires: expires,
-            source: "\(path):\(root.line)")
+            source: SourceLocation(file: path, line: root.line))
     }
 
     /// A `field|expand` spec with its `%name%` placeholders replaced by the named lists' items.

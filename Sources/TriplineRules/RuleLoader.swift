@@ -66,7 +66,7 @@ public enum RuleLoader {
     /// Correlations are resolved here, against every rule of every file.
     static func combine(_ files: [(path: String, result: RuleLoadResult)]) -> RuleLoadResult {
         var result = RuleLoadResult()
-        var seen: [String: String] = [:]
+        var seen: [String: SourceLocation] = [:]
         for (path, one) in files {
             result.diagnostics += one.diagnostics
             result.filters += one.filters
@@ -74,7 +74,7 @@ public enum RuleLoader {
             for rule in one.rules {
                 if let first = seen[rule.id] {
                     result.diagnostics.append(RuleDiagnostic(
-                        .error, file: path, line: lineOf(rule.source), ruleID: rule.id,
+                        .error, file: path, line: rule.source.line, ruleID: rule.id,
                         "duplicate rule id: already defined at \(first); this definition is ignored"))
                     continue
                 }
@@ -85,8 +85,6 @@ public enum RuleLoader {
         CorrelationResolver.resolve(&result)
         return result
     }
-
-    static func lineOf(_ source: String) -> Int { Int(source.split(separator: ":").last ?? "") ?? 1 }
 
     /// Loads one file (it may hold several YAML documents).
     public static func load(text: String, path: String, tests: Bool = true, lists: NamedLists? = nil) -> RuleLoadResult {
@@ -292,7 +290,7 @@ struct Context {
             enabled: enabled,
             detection: detection,
             tests: tests,
-            source: "\(path):\(root.line)",
+            source: SourceLocation(file: path, line: root.line),
             text: text
         )
         rule.name = value("name").flatMap(scalarString)

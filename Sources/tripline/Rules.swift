@@ -28,7 +28,7 @@ struct Rules: AsyncParsableCommand {
             .object([
                 ("id", .string(r.id)), ("title", .string(r.title)), ("severity", .string(r.severity.description)),
                 ("enabled", .bool(r.enabled)), ("tags", .array(r.tags.map(JSONValue.string))),
-                ("description", .string(r.description)), ("action", .string(r.action)), ("source", .string(r.source)),
+                ("description", .string(r.description)), ("action", .string(r.action)), ("source", .string(r.source.description)),
                 ("dedup", .array(r.dedupFields.map { .string($0.description) })),
                 ("dedup_window", .number(String(r.dedupWindow))), ("threshold", .bool(r.threshold != nil)),
                 ("related", .array(r.related.map { .object([("id", .string($0.id)), ("type", .string($0.type))]) })),
@@ -107,8 +107,7 @@ struct Rules: AsyncParsableCommand {
             let (loaded, _) = rules.load(printDiagnostics: false)
             var diagnostics = loaded.diagnostics
             for r in loaded.rules {
-                let file = String(r.source.split(separator: ":").first ?? "")
-                let line = Int(r.source.split(separator: ":").last ?? "") ?? 1
+                let (file, line) = (r.source.file, r.source.line)
                 if r.description.isEmpty { diagnostics.append(RuleDiagnostic(.warning, file: file, line: line, ruleID: r.id, "no description")) }
                 if r.action.isEmpty { diagnostics.append(RuleDiagnostic(.warning, file: file, line: line, ruleID: r.id, "no action for the responder")) }
                 if RuleTester.lacksTests(r) {

@@ -111,4 +111,17 @@ struct CompiledCatalogTests {
         #expect(loaded.rules.first { $0.id == "extra.new" }?.tests.isEmpty == true)
         #expect(loaded.diagnostics.contains { $0.level == .error && $0.ruleID == existing.id && $0.message.contains("duplicate rule id") })
     }
+
+    @Test("a rule's location is its file and line, also when the path holds colons")
+    func locations() throws {
+        let path = "C:/team:a/rules/x.yml"
+        let text = "id: first\ntitle: t\ndetection: {s: {eventName: X}, condition: s}\n---\nid: second\ntitle: t\n"
+            + "detection: {s: {eventName: Y}, condition: s}\ntests:\n  - {name: wrong, expect: true, event: {eventName: X}}\n"
+        let loaded = RuleCatalog.load(includeBuiltIn: false, extra: [(path, text)], tests: true)
+        let second = try #require(loaded.rules.first { $0.id == "second" })
+        #expect(second.source == SourceLocation(file: path, line: 5), "\(second.source)")
+        #expect(second.source.description == "C:/team:a/rules/x.yml:5")
+        let outcome = try #require(RuleTester.run(loaded.rules).first { $0.ruleID == "second" })
+        #expect(!outcome.passed && outcome.source == path && outcome.line == 9)
+    }
 }
