@@ -75,7 +75,7 @@ let package = Package(
         .target(name: "TriplineLambda", dependencies: ["TriplineService", "TriplineAWS", "TriplineCore", "TriplineJSON", "TriplineConfig"]),
 
         // Deterministic synthetic CloudTrail (benchmarks, bundled samples, scale tests).
-        .target(name: "TriplineSynth"),
+        .target(name: "TriplineSynth", dependencies: ["TriplineCore"]),
 
         // Executables.
         .executableTarget(

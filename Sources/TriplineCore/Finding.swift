@@ -419,6 +419,9 @@ extension String {
 
 /// Hashing for ids and for grouping.
 public enum Hashing {
+    /// The 32-byte SHA-256 of `bytes` (the core's own implementation: see `SHA256`).
+    public static func sha256(_ bytes: [UInt8]) -> [UInt8] { SHA256.hash(bytes) }
+
     /// The id of a list of values: the first 128 bits of SHA-256 over each value's UTF-8 length (8 bytes,
     /// big-endian) and bytes, in hex. Stable across versions and runs (dedup keys and alert ids are stored and
     /// sent), and collision-resistant: dedup keys are made of event text an attacker chooses (role session names,

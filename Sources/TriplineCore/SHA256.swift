@@ -1,7 +1,7 @@
 /// SHA-256 (FIPS 180-4), for the ids that attacker-chosen text reaches (dedup keys, alert ids): a match whose id
-/// collided with an alerted one would be taken for a repeat and never alerted. Written here so the pure core keeps
-/// no dependency; checked against the standard's vectors and swift-crypto in the tests. Inputs are short (a few
-/// field values), so clarity wins over speed.
+/// collided with an alerted one would be taken for a repeat and never alerted. (Also what the synthetic CloudTrail
+/// digests hash with.) Written here so the pure core keeps no dependency; checked against the standard's vectors
+/// and swift-crypto in the tests. Inputs are short (a few field values), so clarity wins over speed.
 enum SHA256 {
     private static let k: [UInt32] = [
         0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
