@@ -111,24 +111,18 @@ public enum CloudTrailFileName {
                 if fields.count == 5 { break }
             }
             guard fields.count >= 5 else { return nil }
-            let kind = Array(name[fields[1]])
-            guard kind == Array("CloudTrail".utf8) || kind == Array("CloudTrail-Insight".utf8) else { return nil }
-            let stamp = Array(name[fields[3]])  // YYYYMMDDTHHmmZ
-            guard stamp.count == 14, stamp[8] == UInt8(ascii: "T"), stamp[13] == UInt8(ascii: "Z") else { return nil }
-            func number(_ range: Range<Int>) -> Int? {
-                var n = 0
-                for k in range {
-                    let d = stamp[k] &- 0x30
-                    guard d < 10 else { return nil }
-                    n = n * 10 + Int(d)
-                }
-                return n
-            }
-            guard let year = number(0..<4), let month = number(4..<6), let day = number(6..<8),
-                  let hour = number(9..<11), let minute = number(11..<13),
-                  (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60
+            let kind = name[fields[1]]
+            guard kind.elementsEqual("CloudTrail".utf8) || kind.elementsEqual("CloudTrail-Insight".utf8) else { return nil }
+            let stamp = name[fields[3]]  // YYYYMMDDTHHmmZ
+            guard stamp.count == 14, stamp[stamp.startIndex + 8] == UInt8(ascii: "T"), stamp.last == UInt8(ascii: "Z")
             else { return nil }
-            return EventTime.daysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60
+            // Laid out as an event time, so EventTime checks the digits and ranges.
+            let digits = Array(stamp)
+            var time = Array("YYYY-MM-DDTHH:mm:00".utf8)
+            for (to, from) in zip([0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15], [0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12]) {
+                time[to] = digits[from]
+            }
+            return time.withUnsafeBufferPointer(EventTime.epochSeconds)
         }
     }
 }
