@@ -51,9 +51,12 @@ public struct Aggregator {
         return unique
     }
 
-    public func aggregate(_ findings: [Finding]) -> [Finding] { fold(uniqueFindings(findings)) }
+    public func aggregate(_ findings: [Finding]) -> [Finding] {
+        fold(uniqueFindings(findings)).sorted(by: Aggregator.alertOrder)
+    }
 
-    /// Thresholds and dedup windows over findings already one per rule and event.
+    /// Thresholds and dedup windows over findings already one per rule and event; the alerts in time order (the
+    /// callers sort them once, in alert order, with whatever they add).
     private func fold(_ findings: [Finding]) -> [Finding] {
         // Stable order: time, then input position.
         let unique = findings.sorted { a, b in
@@ -115,7 +118,7 @@ public struct Aggregator {
                 alerts.append(f)
             }
         }
-        return alerts.sorted(by: Aggregator.alertOrder)
+        return alerts
     }
 
     /// A threshold rule's group: the rule and the event's values of its `group_by` fields.
