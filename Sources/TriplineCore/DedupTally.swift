@@ -38,7 +38,6 @@ public struct DedupTally: Sendable {
     }
 
     struct Key: Sendable {
-        var rule: Int
         var hits: [Hit] = []
         var pieces: [Int: Piece] = [:]
     }
@@ -61,7 +60,7 @@ public struct DedupTally: Sendable {
         let hit = Hit(epoch: epoch, id: Hashing.words(eventID))
         let piece = Self.piece(epoch, window: rules[index].dedupWindow)
         // Modified in place: copying a key out of the dictionary would copy its events.
-        keys[dedupKey, default: Key(rule: index)].hits.append(hit)
+        keys[dedupKey, default: Key()].hits.append(hit)
         let current = keys[dedupKey]!.pieces[piece]
         guard current == nil || hit < current!.first.hit || current!.last.hit < hit else { return }
         let kept = Kept(hit: hit, event: KeptEvent(view, root, input: input))
@@ -105,8 +104,8 @@ public struct DedupTally: Sendable {
     /// parses its keys' kept events), and together give `findings(rules:)`.
     public func findings(rules: [Rule], shard: Int, of shards: Int) -> [Finding] {
         var out: [Finding] = []
-        for (k, key) in keys.values.enumerated() where k % shards == shard {
-            let rule = rules[key.rule]
+        for (k, (name, key)) in keys.enumerated() where k % shards == shard {
+            let rule = rules[name.rule]
             let window = max(rule.dedupWindow, 1)
             let hits = TallyHit.distinct(key.hits)
             var start = 0
