@@ -134,6 +134,11 @@ func organisationCorpus(events: Int, dir: String) -> [String] {
     return paths
 }
 
+/// The files at `paths`, read whole (an unreadable one as empty: the corpus is ours).
+func readFiles(_ paths: [String]) -> [[UInt8]] {
+    paths.map { (try? Data(contentsOf: URL(fileURLWithPath: $0))).map { [UInt8]($0) } ?? [] }
+}
+
 struct Phase {
     var name: String
     var seconds: Double
@@ -297,7 +302,7 @@ if FileManager.default.isExecutableFile(atPath: tripline) {
 /// The largest corpus of the run (at most 100,000 events), loaded into memory.
 func profilingFiles() -> [[UInt8]] {
     let size = options.sizes.filter { $0 <= 100_000 }.max() ?? 100_000
-    return corpus(events: size, dir: options.corpusDir).map { (try? Data(contentsOf: URL(fileURLWithPath: $0))).map { [UInt8]($0) } ?? [] }
+    return readFiles(corpus(events: size, dir: options.corpusDir))
 }
 
 /// The events of `files` (up to `limit`), each parsed into a document of its own: rules timed on these are
@@ -408,7 +413,7 @@ var largestFiles: [String] = []
 for size in options.sizes {
     let paths = corpus(events: size, dir: options.corpusDir)
     largestFiles = paths
-    let files = paths.map { (try? Data(contentsOf: URL(fileURLWithPath: $0))).map { [UInt8]($0) } ?? [] }
+    let files = readFiles(paths)
     let compressed = files.reduce(0) { $0 + $1.count }
     var decoded = 0
     let tZlib = measure(options.repeats) { decoded = zlibOnly(files) }
@@ -448,7 +453,7 @@ report.append(("sizes", .array(sizeReports)))
 
 // Rule-count scaling: the index keeps per-event cost flat as rules are added.
 if let size = options.sizes.first(where: { $0 >= 100_000 }) ?? options.sizes.last {
-    let files = corpus(events: size, dir: options.corpusDir).map { (try? Data(contentsOf: URL(fileURLWithPath: $0))).map { [UInt8]($0) } ?? [] }
+    let files = readFiles(corpus(events: size, dir: options.corpusDir))
     print("\nRule scaling (\(size) events, 1 core):")
     var scaling: [JSONValue] = []
     for count in [0, 10, 100, catalog.count] where count <= catalog.count {
@@ -504,7 +509,7 @@ if FileManager.default.isExecutableFile(atPath: tripline), let size = options.si
 if options.organisationEvents > 0, FileManager.default.isExecutableFile(atPath: tripline) {
     let paths = organisationCorpus(events: options.organisationEvents, dir: options.corpusDir)
     let root = "\(options.corpusDir)/organisation-\(options.organisationEvents)"
-    let files = paths.map { (try? Data(contentsOf: URL(fileURLWithPath: $0))).map { [UInt8]($0) } ?? [] }
+    let files = readFiles(paths)
     let compressed = files.reduce(0) { $0 + $1.count }
     var decoded = 0
     let tZlib = measure(options.repeats) { decoded = zlibOnly(files) }
@@ -556,7 +561,7 @@ if FileManager.default.fileExists(atPath: script), !largestFiles.isEmpty {
     if let json = try? JSONValue.parse(run.output.trimmingCharacters(in: .whitespacesAndNewlines)),
         let pyRate = json["events_per_s"]?.doubleValue, pyRate > 0
     {
-        let files = subset.map { (try? Data(contentsOf: URL(fileURLWithPath: $0))).map { [UInt8]($0) } ?? [] }
+        let files = readFiles(subset)
         var events = 0
         let t1 = measure(options.repeats) { events = scan(files, engine: fullEngine, workers: 1).records }
         let tN = measure(options.repeats) { _ = scan(files, engine: fullEngine, workers: cores) }
