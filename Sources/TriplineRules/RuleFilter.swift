@@ -25,7 +25,7 @@ public struct RuleFilter: Sendable {
     public var reason: String
     /// The day after which it no longer applies (`expires`), as written, and the first epoch second past it.
     public var expires: Expiry?
-    /// `path:line`.
+    /// Where the filter was written.
     public var source: SourceLocation
 
     public init(id: String?, title: String, targets: [String], detection: Detection, reason: String, expires: Expiry?, source: SourceLocation) {
