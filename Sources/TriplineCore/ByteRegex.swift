@@ -109,11 +109,11 @@ struct ByteRegex: Sendable {
             var reversed: [Inst] = []
             if ByteRegex.emit(ByteRegex.reversed(node), into: &reversed) {
                 reversed.append(.match)
-                dfa = ByteRegexDFA(reversed, backwards: true)
+                dfa = ByteRegexDFA(reversed, backwards: true, multiline: multiline)
                 return
             }
         }
-        dfa = ByteRegexDFA(program, backwards: false)
+        dfa = ByteRegexDFA(program, backwards: false, multiline: multiline)
     }
 
     // MARK: Parsing

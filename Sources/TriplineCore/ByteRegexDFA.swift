@@ -31,9 +31,13 @@ struct ByteRegexDFA: Sendable {
     private let alwaysMatches: Bool
     /// The program is the pattern reversed: the value is read from its end.
     let backwards: Bool
+    /// With the m flag a line break lets `^` (read backwards, `$`) hold again after every thread has died, so a
+    /// rejection stands only when no byte outside printable ASCII follows it.
+    private let rejectionNeedsPrintableRest: Bool
 
-    init?(_ program: [ByteRegex.Inst], backwards: Bool) {
+    init?(_ program: [ByteRegex.Inst], backwards: Bool, multiline: Bool) {
         self.backwards = backwards
+        rejectionNeedsPrintableRest = multiline
         // Byte classes: refine one class at a time by each set the program tests.
         var classOf = [UInt8](repeating: 0, count: 256)
         var classCount = 1
@@ -146,6 +150,13 @@ struct ByteRegexDFA: Sendable {
                         let after = i + step
                         if next == ByteRegexDFA.unknown || after >= 0 && after < n && !ByteRegex.isPrintable(s[after]) {
                             return nil
+                        }
+                        if next == ByteRegexDFA.reject && rejectionNeedsPrintableRest {
+                            var j = after
+                            while j >= 0 && j < n {
+                                if !ByteRegex.isPrintable(s[j]) { return nil }
+                                j += step
+                            }
                         }
                         return next == ByteRegexDFA.accept
                     }

@@ -48,30 +48,36 @@ struct ByteRegexTests {
         #expect(compared > 2000)
     }
 
-    @Test("RegexBox (DFA first, Swift's Regex for what it cannot decide) agrees with Regex, non-ASCII values included")
+    @Test("RegexBox (DFA first, Swift's Regex for what it cannot decide) agrees with Regex, non-ASCII values and the m flag included")
     func regexBoxDifferential() throws {
         let inputs = Self.inputs + [
             "caf\u{E9}", "a\u{301}bc", "abc\u{301}", "/\u{301}x", "x/\u{301}", "colou\u{308}r", "\u{212A}ali",
             "arn:aws:sts::1:assumed-role/w\u{E9}b/i-0a1b2c3d4e5f60718", "10.0.0.1\u{301}", "tab\tGetObject", "line\nroot",
             // Read backwards: a prepended mark (U+0600) joins the character after it.
             "\u{600}root", "r\u{600}oot", "\u{600}c", "\u{600}/i-0a1b2c3d", "\u{E9}1.log", "\u{600}1.log", "root\u{600}",
+            // With the m flag a line break far from where every thread died lets `^` or `$` hold again.
+            "|x\ny", "|x$\u{0}a\ny", "zz\nab", "ab\nzz", "root\n!", "x\r\nroot", "12.log\nx", "bc\u{2028}a",
         ]
         var compared = 0
-        for pattern in Self.patterns {
+        for pattern in Self.patterns + ["^y", "^root", "^ab"] {
             for ignoreCase in [false, true] {
-                guard ByteRegex(pattern, ignoreCase: ignoreCase, multiline: false, dotAll: false) != nil else { continue }
-                let box = try RegexBox(pattern, ignoreCase: ignoreCase, multiline: false, dotAll: false)
-                var swift = try Regex(pattern)
-                if ignoreCase { swift = swift.ignoresCase() }
-                for input in inputs {
-                    let ours = box.matches(input)
-                    let theirs = (try? swift.firstMatch(in: input)) != nil
-                    #expect(ours == theirs, "/\(pattern)/\(ignoreCase ? "i" : "") on \(input.debugDescription): box \(ours), Regex \(theirs)")
-                    compared += 1
+                for multiline in [false, true] {
+                    guard ByteRegex(pattern, ignoreCase: ignoreCase, multiline: multiline, dotAll: false) != nil else { continue }
+                    let box = try RegexBox(pattern, ignoreCase: ignoreCase, multiline: multiline, dotAll: false)
+                    var swift = try Regex(pattern)
+                    if ignoreCase { swift = swift.ignoresCase() }
+                    if multiline { swift = swift.anchorsMatchLineEndings() }
+                    for input in inputs {
+                        let ours = box.matches(input)
+                        let theirs = (try? swift.firstMatch(in: input)) != nil
+                        let flags = (ignoreCase ? "i" : "") + (multiline ? "m" : "")
+                        #expect(ours == theirs, "/\(pattern)/\(flags) on \(input.debugDescription): box \(ours), Regex \(theirs)")
+                        compared += 1
+                    }
                 }
             }
         }
-        #expect(compared > 2000)
+        #expect(compared > 4000)
     }
 
     @Test("the patterns compile to DFAs (the VM is the fallback), and a pattern too big for one still answers")
