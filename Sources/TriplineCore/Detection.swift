@@ -717,7 +717,7 @@ final class RegexBox: @unchecked Sendable {
         } catch {
             throw DetectionError("invalid regular expression '\(pattern)': \(error)")
         }
-        required = RegexBox.requiredLiterals(pattern).map {
+        required = RegexBox.requiredLiterals(pattern, ignoreCase: ignoreCase).map {
             BytePattern($0, wrap: .contains, cased: !ignoreCase, wildcards: false)
         }
     }
@@ -788,9 +788,14 @@ final class RegexBox: @unchecked Sendable {
         return t.withUTF8 { matches($0) }
     }
 
-    /// Literal runs every match must contain. Conservative: a pattern with alternation at the top level, or any
-    /// construct this reader does not understand, yields no literals (the regex then always runs).
-    static func requiredLiterals(_ pattern: String) -> [String] {
+    /// Literal runs every match must contain, as bytes a matching value holds. Conservative: a pattern with
+    /// alternation at the top level, inline options (`(?i)`, `(?x)`), or any construct this reader does not
+    /// understand yields no literals (the regex then always runs).
+    ///
+    /// Swift's `Regex` matches characters, not bytes: a non-ASCII literal also matches its canonical equivalents
+    /// (`é` matches `e` + U+0301), and with case folding `k` matches the Kelvin sign (U+212A). Such characters
+    /// end a run instead of joining it.
+    static func requiredLiterals(_ pattern: String, ignoreCase: Bool = false) -> [String] {
         let chars = Array(pattern)
         var runs: [String] = []
         var current = ""
@@ -800,8 +805,18 @@ final class RegexBox: @unchecked Sendable {
             if current.count >= 2 { runs.append(current) }
             current = ""
         }
+        func append(_ c: Character) {
+            if !c.isASCII || ignoreCase && (c == "k" || c == "K") {
+                flush()
+            } else {
+                current.append(c)
+            }
+        }
         while i < chars.count {
             let c = chars[i]
+            if c == "(", i + 1 < chars.count, chars[i + 1] == "?", i + 2 < chars.count, chars[i + 2] != ":" {
+                return []
+            }
             // A quantifier after an atom makes that atom optional or repeated: drop it from the run.
             let next = i + 1 < chars.count ? chars[i + 1] : nil
             let quantified = next == "?" || next == "*" || next == "{" || next == "+"
@@ -838,7 +853,7 @@ final class RegexBox: @unchecked Sendable {
                     guard "dDwWsSbBtnrfvaeAzZGhHR".contains(e) else { return [] }
                     flush()
                 } else if depth == 0 && !escapedQuantified {
-                    current.append(e)
+                    append(e)
                 } else {
                     flush()
                 }
@@ -849,7 +864,7 @@ final class RegexBox: @unchecked Sendable {
                 i += 1
             default:
                 if depth == 0 && !quantified {
-                    current.append(c)
+                    append(c)
                 } else {
                     flush()
                 }
@@ -862,4 +877,6 @@ final class RegexBox: @unchecked Sendable {
 }
 
 /// The literal substrings every match of a regex must contain (exposed for tests and `rules show`).
-public func requiredRegexLiterals(_ pattern: String) -> [String] { RegexBox.requiredLiterals(pattern) }
+public func requiredRegexLiterals(_ pattern: String, ignoreCase: Bool = false) -> [String] {
+    RegexBox.requiredLiterals(pattern, ignoreCase: ignoreCase)
+}

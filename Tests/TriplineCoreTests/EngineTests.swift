@@ -227,12 +227,33 @@ struct RegexPrefilterTests {
         ("x(ab)*yz", ["yz"]),
         ("\\x41b", []),
         ("ab\\p{L}cd", []),
+        // Inline options change what the rest means; non-ASCII characters also match their canonical equivalents.
+        ("(?i)abc", []),
+        ("(?x) a b c", []),
+        ("(?:ab)cd", ["cd"]),
+        ("caf\u{E9}s", ["caf"]),
     ])
     func literals(pattern: String, expected: [String]) throws {
-        let detection = "s:\n  f|re: '\(pattern)'\ncondition: s"
-        // The prefilter must never reject what the regex accepts: check a matching value still fires.
-        _ = detection
         #expect(requiredRegexLiterals(pattern) == expected)
+    }
+
+    @Test("with case folding a k ends a run: it also matches the Kelvin sign")
+    func kelvin() {
+        #expect(requiredRegexLiterals("bucketkms", ignoreCase: true) == ["buc", "et", "ms"])
+        #expect(requiredRegexLiterals("bucketkms") == ["bucketkms"])
+    }
+
+    @Test("values the prefilter's bytes would miss still match, as Swift's Regex says", arguments: [
+        ("kms:Decrypt", true, "\u{212A}MS:DECRYPT"),
+        ("(?i)stoplogging", false, "StopLogging"),
+        ("caf\u{E9}", false, "cafe\u{301}"),
+        ("\u{FFFD}k", true, "\u{FFFD}\u{212A}"),
+    ])
+    func equivalents(pattern: String, ignoreCase: Bool, value: String) throws {
+        var reference = try Regex(pattern)
+        if ignoreCase { reference = reference.ignoresCase() }
+        #expect((try reference.firstMatch(in: value)) != nil)
+        #expect(try RegexBox(pattern, ignoreCase: ignoreCase, multiline: false, dotAll: false).matches(value))
     }
 
     @Test("a prefiltered regex still matches and still rejects")
