@@ -697,6 +697,7 @@ final class RegexBox: @unchecked Sendable {
     /// The same pattern on the linear-time byte engine, when its syntax allows (used for printable ASCII values).
     let fast: ByteRegex?
     let required: [BytePattern]
+    let ignoreCase: Bool
     /// Longest value Swift's `Regex` (a backtracking engine) is run on. Longer values are matched by the linear
     /// byte engine over their Unicode scalars (`scalarBytes`), so no length lets a value slip past a rule.
     static let maxInput = 65_536
@@ -714,6 +715,7 @@ final class RegexBox: @unchecked Sendable {
             if dotAll { r = r.dotMatchesNewlines() }
             regex = r
             fast = ByteRegex(pattern, ignoreCase: ignoreCase, multiline: multiline, dotAll: dotAll)
+            self.ignoreCase = ignoreCase
         } catch {
             throw DetectionError("invalid regular expression '\(pattern)': \(error)")
         }
@@ -739,13 +741,22 @@ final class RegexBox: @unchecked Sendable {
 
     /// A value too long for the backtracking engine that the byte engine does not take as it is (non-ASCII or
     /// control characters): read one Unicode scalar per byte, each scalar beyond ASCII as
-    /// `ByteRegex.nonASCIIScalar`, the byte engine decides it in linear time.
+    /// `ByteRegex.nonASCIIScalar`, the byte engine decides it in linear time. With case folding the Kelvin sign
+    /// (U+212A, the one scalar beyond ASCII that `Regex` folds to an ASCII letter) is read as `K`.
     private func longValue(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let fast else { return false }
         var scalars: [UInt8] = []
         scalars.reserveCapacity(bytes.count)
-        for b in bytes where b & 0xC0 != 0x80 {  // continuation bytes belong to the scalar already counted
-            scalars.append(b < 0x80 ? b : ByteRegex.nonASCIIScalar)
+        var i = 0
+        while i < bytes.count {
+            let b = bytes[i]
+            if b < 0x80 {
+                scalars.append(b)
+            } else if b & 0xC0 != 0x80 {  // continuation bytes belong to the scalar already counted
+                let kelvin = ignoreCase && b == 0xE2 && i + 2 < bytes.count && bytes[i + 1] == 0x84 && bytes[i + 2] == 0xAA
+                scalars.append(kelvin ? UInt8(ascii: "K") : ByteRegex.nonASCIIScalar)
+            }
+            i += 1
         }
         return scalars.withUnsafeBufferPointer { fast.matchesByVM($0) }
     }

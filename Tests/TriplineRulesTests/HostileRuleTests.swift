@@ -109,6 +109,10 @@ struct HostileRuleTests {
             #expect(fired == c.hit, "\(c.pattern) on \(c.value.suffix(8))")
             #expect(Date().timeIntervalSince(start) < 10, "\(c.pattern)")
         }
+        // With case folding Regex takes the Kelvin sign for k, on long values as on short ones.
+        for value in ["\u{212A}MS", wide + "\u{212A}MS"] {
+            #expect(try fires("sel:\n  userAgent|re|i: 'kms$'\ncondition: sel", "{\"userAgent\":\"\(value)\"}"))
+        }
     }
 
     private func ruleWith(condition: String) throws -> RuleLoadResult {
