@@ -869,9 +869,16 @@ final class RegexBox: @unchecked Sendable {
                     flush()
                 }
                 i += 2
-            case ".", "^", "$", "?", "*", "+", "{", "}":
+            case "{":
+                // A counted repeat; a brace that does not open one is a literal to Regex, and the text after it
+                // (an alternation, say) would be misread: no literals then.
                 flush()
-                if c == "{" { while i < chars.count && chars[i] != "}" { i += 1 } }
+                var j = i + 1
+                while j < chars.count && (chars[j].isASCII && chars[j].isNumber || chars[j] == ",") { j += 1 }
+                guard j < chars.count, chars[j] == "}", j > i + 1 else { return [] }
+                i = j + 1
+            case ".", "^", "$", "?", "*", "+", "}":
+                flush()
                 i += 1
             default:
                 if depth == 0 && !quantified {

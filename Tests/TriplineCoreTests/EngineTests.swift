@@ -232,6 +232,9 @@ struct RegexPrefilterTests {
         ("(?x) a b c", []),
         ("(?:ab)cd", ["cd"]),
         ("caf\u{E9}s", ["caf"]),
+        // A brace that opens no counted repeat is a literal: the alternation after it still counts.
+        ("abcd{1x|c", []),
+        ("ab{2}cd", ["cd"]),
     ])
     func literals(pattern: String, expected: [String]) throws {
         #expect(requiredRegexLiterals(pattern) == expected)
@@ -248,6 +251,7 @@ struct RegexPrefilterTests {
         ("(?i)stoplogging", false, "StopLogging"),
         ("caf\u{E9}", false, "cafe\u{301}"),
         ("\u{FFFD}k", true, "\u{FFFD}\u{212A}"),
+        ("baba]bawba]{1\"|c", true, "bb?aba\u{1C}babac"),
     ])
     func equivalents(pattern: String, ignoreCase: Bool, value: String) throws {
         var reference = try Regex(pattern)
