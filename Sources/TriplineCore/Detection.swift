@@ -846,11 +846,19 @@ final class RegexBox: @unchecked Sendable {
                 // A quantified group may be absent; runs inside groups were already not collected.
             case "[":
                 flush()
-                // Skip the character class.
+                // Skip the character class, and the classes nested in it (`[[a]b]`, `[[:alpha:]]`).
                 i += 1
                 if i < chars.count && chars[i] == "]" { i += 1 }
-                while i < chars.count && chars[i] != "]" {
-                    if chars[i] == "\\" { i += 1 }
+                var open = 1
+                while i < chars.count {
+                    if chars[i] == "\\" {
+                        i += 1
+                    } else if chars[i] == "[" {
+                        open += 1
+                    } else if chars[i] == "]" {
+                        open -= 1
+                        if open == 0 { break }
+                    }
                     i += 1
                 }
                 i += 1

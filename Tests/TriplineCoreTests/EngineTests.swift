@@ -235,6 +235,9 @@ struct RegexPrefilterTests {
         // A brace that opens no counted repeat is a literal: the alternation after it still counts.
         ("abcd{1x|c", []),
         ("ab{2}cd", ["cd"]),
+        // Classes nest: the class ends at its own bracket.
+        ("[[a]b]cd", ["cd"]),
+        ("x[[:alpha:]]yz", ["yz"]),
     ])
     func literals(pattern: String, expected: [String]) throws {
         #expect(requiredRegexLiterals(pattern) == expected)
@@ -252,6 +255,7 @@ struct RegexPrefilterTests {
         ("caf\u{E9}", false, "cafe\u{301}"),
         ("\u{FFFD}k", true, "\u{FFFD}\u{212A}"),
         ("baba]bawba]{1\"|c", true, "bb?aba\u{1C}babac"),
+        ("[[a]b]", false, "b"),
     ])
     func equivalents(pattern: String, ignoreCase: Bool, value: String) throws {
         var reference = try Regex(pattern)
