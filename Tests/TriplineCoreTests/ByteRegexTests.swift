@@ -12,6 +12,8 @@ struct ByteRegexTests {
         "^(?:get|list|describe)", "(root|admin)$", "(", "[z-a]", #"\b"#, "(?=a)", #"\1"#, "a{3,1}",
         // Anchored at the end only (read backwards), at both ends, or in some branches only.
         #"[0-9]+\.log$"#, "(a|bc)+$", "x$|^y", "^ab$", "b{2,}$", "(?:ab|cd)$|e$", "a.*c$", "[^/]+$", "c$|a",
+        // Braces that open no counted repeat, nested and POSIX classes.
+        "ab{1x|c", "x{,2}", "b{,1}c", "a{}", "[[a]b]", "[[:alpha:]]x", "[a-c[x]]",
     ]
 
     static let inputs = [
