@@ -67,6 +67,10 @@ public struct DynamoDBFindingStore: FindingStore {
         //    re-alert them), or pending with an expired claim (the previous owner died, timed out or released it).
         //    `lease_until` holds the claim's expiry: the owner's deadline plus a margin.
         var item = Self.item(finding)
+        // An event not new to the table was recorded by another claim (step 1), which folds it in itself when its
+        // own claim fails: two deliveries of one event racing here must not both count it. Replacing a standing
+        // finding (a retry taking over) restarts its count from this claim's, as the other stores do.
+        item["count"] = .number(eventIsNew ? finding.count : 0)
         item["owner"] = .s(owner)
         item["lease_until"] = .number(expiresAt)
         item["expires_at"] = expiry(finding.eventTime)
@@ -84,6 +88,12 @@ public struct DynamoDBFindingStore: FindingStore {
             // atomically, and the claim is ours now, so nobody else writes between the two calls.
             if let old, (old["window_end"]?.int ?? 0) > finding.eventTime, let delivered = old["delivered"]?.stringSet, !delivered.isEmpty {
                 try await markDelivered([finding.key], destinations: Set(delivered), owner: owner)
+            }
+            if old != nil && !eventIsNew {
+                _ = try await dynamo.updateItem(
+                    table: table, key: Self.key(FindingsTable.findingPK(finding.key)), update: "ADD #count :n",
+                    condition: "attribute_exists(pk)",
+                    expressionValues: .init(names: ["#count": "count"], values: [":n": .number(finding.count)]))
             }
             return .claimed
         } catch let e as AWSError where e.isConditionalCheckFailed {}

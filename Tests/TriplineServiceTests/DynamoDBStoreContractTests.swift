@@ -39,6 +39,38 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
     }
 }
 
+/// Holds the first request whose body contains `marker` until `release()`; everything else goes straight through.
+actor HoldingTransport: HTTPTransport {
+    private let inner: any HTTPTransport
+    private let marker: [UInt8]
+    private var held: CheckedContinuation<Void, Never>?
+    private var holding: CheckedContinuation<Void, Never>?
+    private var done = false
+
+    init(_ inner: any HTTPTransport, holding marker: String) {
+        self.inner = inner
+        self.marker = Array(marker.utf8)
+    }
+
+    func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+        if !done, request.body.firstRange(of: marker) != nil {
+            done = true
+            await withCheckedContinuation { held = $0; holding?.resume(); holding = nil }
+        }
+        return try await inner.send(request)
+    }
+
+    func waitUntilHolding() async throws {
+        if held != nil { return }
+        await withCheckedContinuation { holding = $0 }
+    }
+
+    func release() {
+        held?.resume()
+        held = nil
+    }
+}
+
 /// Sends one request at a time through `inner` (see `StoreKind.make(serializeRequests:)`).
 actor SerializingTransport: HTTPTransport {
     private let inner: any HTTPTransport
@@ -99,6 +131,34 @@ struct DynamoDBStoreContractTests {
         #expect(outcomes.filter { $0 == .claimed }.count == 1)
         #expect(outcomes.filter { $0 == .heldElsewhere }.count == 7)
         #expect(try await store.get(key: k)?.count == 3)
+    }
+
+    @Test("two deliveries of one event: the one that did not record it claims first; the event still counts once")
+    func raceOfOneEvent() async throws {
+        // A records the event (its idempotency put goes through), then its claim is held on the wire until C,
+        // a second delivery of the same event, has claimed the key. A's claim then fails and A folds the event
+        // in: C's claim must not have counted it already.
+        let server = try await MotoServer.shared()
+        let table = uniqueName("tripline-race")
+        try createFindingsTable(server, table)
+        let gate = HoldingTransport(AsyncHTTPClientTransport.shared, holding: #"{"S":"A"}"#)
+        let client = AWSClient(
+            region: MotoServer.region,
+            credentials: StaticCredentialProvider(accessKeyId: MotoServer.accessKeyId, secretAccessKey: MotoServer.secretAccessKey),
+            transport: gate, endpoint: server.endpoint, timeout: .seconds(60))
+        let store = DynamoDBFindingStore(dynamo: .init(client), table: table)
+        let k = uniqueName("k")
+        let t = self.t
+        let a = Task { try await store.claim(stored(k, event: "e1", at: t), owner: "A", now: t, expiresAt: t + 300) }
+        try await gate.waitUntilHolding()
+        #expect(try await store.claim(stored(k, event: "e1", at: t), owner: "C", now: t, expiresAt: t + 300) == .claimed)
+        await gate.release()
+        #expect(try await a.value == .heldElsewhere)
+        #expect(try await store.get(key: k)?.count == 1)
+        // A retry of the same event taking over the released claim counts it once still.
+        try await store.release([k], owner: "C")
+        #expect(try await store.claim(stored(k, event: "e1", at: t), owner: "D", now: t + 1, expiresAt: t + 301) == .claimed)
+        #expect(try await store.get(key: k)?.count == 1)
     }
 
     @Test("after markAlerted repeats in the window are duplicates, and a retried event never counts twice", arguments: StoreKind.allCases)
