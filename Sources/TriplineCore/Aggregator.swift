@@ -8,6 +8,7 @@ import TriplineJSON
 public struct Aggregator {
     private let rules: [String: Rule]
     private let sequences: SequenceCorrelator
+    private let sequenceSteps: Set<String>
 
     /// For what `engine` runs: its rules and its sequences (which its `rules` leave out).
     public init(engine: Engine) {
@@ -19,6 +20,7 @@ public struct Aggregator {
         for r in rules { byID[r.id] = r }
         self.rules = byID
         sequences = SequenceCorrelator(rules: rules)
+        sequenceSteps = sequences.stepRuleIDs
     }
 
     /// Alerts from raw findings plus tallied threshold matches (`engineRules` is the rule list the tally's
@@ -30,6 +32,12 @@ public struct Aggregator {
         // by their dedup key like any other. A sequence is no step rule, so its alerts repeat no finding here.
         if !sequences.isEmpty { unique += uniqueFindings(sequences.alerts(unique + thresholdAlerts)) }
         return (fold(unique) + thresholdAlerts).filter(generatesAlerts).sorted(by: Aggregator.alertOrder)
+    }
+
+    /// Whether `aggregate` needs the findings of `rule` to give every alert at or above `minimum`: an alert has
+    /// its rule's severity, but a sequence reads its steps' findings whatever their severity.
+    public func needsFindings(of rule: Rule, toAlertAtOrAbove minimum: Severity) -> Bool {
+        rule.severity >= minimum || sequenceSteps.contains(rule.id)
     }
 
     /// Building blocks' findings feed sequences only.

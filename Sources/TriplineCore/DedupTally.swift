@@ -102,10 +102,13 @@ public struct DedupTally: Sendable {
 
     /// The findings of every `shards`-th key from `shard` on: shards can be built on several threads at once (each
     /// parses its keys' kept events), and together give `findings(rules:)`.
-    public func findings(rules: [Rule], shard: Int, of shards: Int) -> [Finding] {
+    public func findings(
+        rules: [Rule], shard: Int, of shards: Int, including: (Rule) -> Bool = { _ in true }
+    ) -> [Finding] {
         var out: [Finding] = []
         for (k, (name, key)) in keys.enumerated() where k % shards == shard {
             let rule = rules[name.rule]
+            guard including(rule) else { continue }
             let window = max(rule.dedupWindow, 1)
             let hits = TallyHit.distinct(key.hits)
             var start = 0

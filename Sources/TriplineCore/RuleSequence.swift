@@ -50,6 +50,9 @@ public struct SequenceCorrelator {
 
     public var isEmpty: Bool { sequences.isEmpty }
 
+    /// The ids of the rules whose findings the sequences read.
+    public var stepRuleIDs: Set<String> { Set(sequences.flatMap { $0.sequence?.steps ?? [] }) }
+
     /// One finding per completed sequence: the first step's event, its rule the sequence rule, `count` the events
     /// of every step, `lastEventTime` the time the last step occurred, `chain` the steps as they happened.
     public func alerts(_ findings: [Finding]) -> [Finding] {

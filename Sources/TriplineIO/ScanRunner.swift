@@ -90,12 +90,15 @@ public struct ScanResult: Sendable {
     }
 
     /// The folded matches as findings, built on `workers` threads (each alert's finding is parsed from its kept
-    /// event: thousands of alerts are worth the cores).
-    public func foldedFindings(rules: [Rule], workers: Int = ScanOptions.defaultWorkers) -> [Finding] {
+    /// event: thousands of alerts are worth the cores). Only the matches of rules `including` takes are built: a
+    /// scan that shows only high findings need not build a hundred thousand low ones.
+    public func foldedFindings(
+        rules: [Rule], workers: Int = ScanOptions.defaultWorkers, including: @Sendable (Rule) -> Bool = { _ in true }
+    ) -> [Finding] {
         let shards = max(1, workers)
         let parts = Mutex([[Finding]](repeating: [], count: shards))
         DispatchQueue.concurrentPerform(iterations: shards) { shard in
-            let found = folded.findings(rules: rules, shard: shard, of: shards)
+            let found = folded.findings(rules: rules, shard: shard, of: shards, including: including)
             parts.withLock { $0[shard] = found }
         }
         return parts.withLock { $0.flatMap { $0 } }

@@ -134,7 +134,13 @@ struct Scan: AsyncParsableCommand {
         if interactive { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
 
         let shown = minSeverity ?? .info
-        let allAlerts = Aggregator(rules: selected).aggregate(result.foldedFindings(rules: engine.rules, workers: workers), thresholds: result.thresholds, engineRules: engine.rules).map(named)
+        // Findings are built only for rules whose alerts can be shown or can meet --fail-on (and for sequence
+        // steps): with --min-severity high, a hundred thousand low findings are never built.
+        let lowest = failOn.map { min($0, shown) } ?? shown
+        let aggregator = Aggregator(rules: selected)
+        let needed = Set(engine.rules.filter { aggregator.needsFindings(of: $0, toAlertAtOrAbove: lowest) }.map(\.id))
+        let found = result.foldedFindings(rules: engine.rules, workers: workers) { needed.contains($0.id) }
+        let allAlerts = aggregator.aggregate(found, thresholds: result.thresholds, engineRules: engine.rules).map(named)
         let alerts = allAlerts.filter { $0.severity >= shown }
         let suppressed = result.suppressed.findings(rules: engine.rules).filter { $0.finding.severity >= shown }
             .map { (finding: named($0.finding), suppressor: $0.suppressor) }

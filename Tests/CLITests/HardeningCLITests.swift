@@ -28,6 +28,58 @@ struct HardeningCLITests {
         #expect(flat(try CLI.run(["scan", "--help"]).stdout).contains("4 a finding at or above --fail-on and some input"))
     }
 
+    @Test("--min-severity builds only the findings it can show or --fail-on needs; a sequence's low steps still count")
+    func minimumSeverityBuildsLess() throws {
+        let folder = Fixtures.temporaryFolder()
+        let rules = folder.appendingPathComponent("rules")
+        try FileManager.default.createDirectory(at: rules, withIntermediateDirectories: true)
+        try Data("""
+            title: Versioning suspended, then a delete
+            id: seq-suspend-delete
+            level: critical
+            correlation: {type: temporal_ordered, rules: [suspend, delete], group-by: [requestParameters.bucketName], timespan: 1h}
+            ---
+            title: Suspend
+            id: step-suspend
+            name: suspend
+            level: low
+            detection: {s: {eventName: PutBucketVersioning}, condition: s}
+            ---
+            title: Delete
+            id: step-delete
+            name: delete
+            level: low
+            detection: {s: {eventName: DeleteObject}, condition: s}
+            """.utf8).write(to: rules.appendingPathComponent("sequence.yml"))
+        try Data("""
+            title: Object read
+            id: noise-read
+            level: low
+            detection: {s: {eventName: GetObject}, condition: s}
+            """.utf8).write(to: rules.appendingPathComponent("noise.yml"))
+        func event(_ name: String, _ id: String, _ minute: Int) -> String {
+            #"{"eventVersion":"1.09","eventSource":"s3.amazonaws.com","eventName":"\#(name)","eventID":"\#(id)","#
+                + #""eventTime":"2026-03-01T12:0\#(minute):00Z","recipientAccountId":"111122223333","awsRegion":"us-east-1","#
+                + #""userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/mallory"},"#
+                + #""requestParameters":{"bucketName":"docs","key":"k\#(id)"}}"#
+        }
+        let events = [event("PutBucketVersioning", "s", 0), event("DeleteObject", "d", 1)]
+            + (0..<3).map { event("GetObject", "g\($0)", 2) }
+        let log = folder.appendingPathComponent("events.json")
+        try Data(("{\"Records\":[" + events.joined(separator: ",") + "]}").utf8).write(to: log)
+        let base = ["scan", "--no-builtin", "--rules", rules.path, "--format", "jsonl"]
+
+        let high = try CLI.run(base + ["--min-severity", "high", log.path])
+        #expect(high.status == 0, "stderr: \(high.stderr)")
+        #expect(high.jsonLines.compactMap { $0?.text("rule_id") } == ["seq-suspend-delete"])
+        // --fail-on below what is shown still sees the low finding.
+        let failOn = try CLI.run(base + ["--min-severity", "critical", "--fail-on", "low", log.path])
+        #expect(failOn.status == 3, "stderr: \(failOn.stderr)")
+        #expect(failOn.jsonLines.compactMap { $0?.text("rule_id") } == ["seq-suspend-delete"])
+        let all = try CLI.run(base + [log.path])
+        #expect(Set(all.jsonLines.compactMap { $0?.text("rule_id") }) == ["seq-suspend-delete", "noise-read"])
+    }
+
     @Test("scan --help lists severity values with descriptions and no raw default")
     func scanHelp() throws {
         let help = try CLI.run(["scan", "--help"])

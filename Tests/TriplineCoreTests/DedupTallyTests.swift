@@ -83,4 +83,23 @@ struct DedupTallyTests {
         #expect(alerts.count == 1 && alerts[0].count == 1000 && alerts[0].eventID == "e0")
         #expect(alerts[0].lastEventTime == EventTime.iso8601(1_740_830_400 + 999))
     }
+
+    @Test("findings are built only for the rules asked for; the aggregator asks for sequence steps at any severity")
+    func onlyNeededRulesBuilt() {
+        let low = rule("low", "s:\n  eventName: PutBucketPolicy\ncondition: s", extra: "severity: low\n")
+        let high = rule("high", "s:\n  eventName: PutBucketPolicy\ncondition: s", extra: "severity: high\n")
+        var tally = DedupTally()
+        Self.event("e", epoch: 1_740_830_400, user: "bob").withView { view in
+            for i in 0..<2 { tally.record(i, of: [low, high], view: view, root: 0, input: InputRef(path: "p", record: 0)) }
+        }
+        #expect(tally.findings(rules: [low, high]).map(\.ruleID).sorted() == ["high", "low"])
+        #expect(tally.findings(rules: [low, high], shard: 0, of: 1) { $0.severity >= .high }.map(\.ruleID) == ["high"])
+
+        var sequence = rule("seq", "s:\n  eventName: X\ncondition: s", extra: "severity: critical\n")
+        sequence.sequence = RuleSequence(steps: ["low"], window: 60, ordered: true, groupBy: [])
+        let aggregator = Aggregator(rules: [low, high, sequence])
+        #expect(aggregator.needsFindings(of: high, toAlertAtOrAbove: .high))
+        #expect(aggregator.needsFindings(of: low, toAlertAtOrAbove: .critical), "a step of a sequence")
+        #expect(!Aggregator(rules: [low, high]).needsFindings(of: low, toAlertAtOrAbove: .medium))
+    }
 }
