@@ -128,10 +128,10 @@ public struct Threshold: Sendable, Equatable {
             func add(_ v: Int) -> Bool {
                 let h: UInt64
                 switch view.kind(v) {
-                case .string: h = view.withStringBytes(v) { Hashing.words($0) }
-                case .number, .true, .false: h = Hashing.words(view.rawBytes(v))
+                case .string: h = view.withStringBytes(v) { Hashing.strong($0) }
+                case .number, .true, .false: h = Hashing.strong(view.rawBytes(v))
                 case .null: return true
-                case .object, .array: h = Hashing.words(JSONValue(view, v).serialized())
+                case .object, .array: h = Hashing.strong(Array(JSONValue(view, v).serialized().utf8))
                 }
                 if !out.contains(h) { out.append(h) }
                 return out.count < Threshold.maxDistinctPerEvent

@@ -48,19 +48,26 @@ public struct ThresholdTally: Sendable {
     /// the rule: a rule passed into a mutating method is copied whole (every string and array retained) per match.
     public mutating func record(_ index: Int, of rules: [Rule], view: JSONView, root: Int, input: InputRef) {
         guard let threshold = rules[index].threshold else { return }
-        var group: UInt64 = 0xcbf2_9ce4_8422_2325
+        // The group's values go through Swift's `Hasher`, keyed at random per process: group-by values are often
+        // the attacker's to choose (a role session name), and two groups made to share a key would be counted as
+        // one and alerted under the other's event. Group keys are never ordered or kept past the process.
+        var hasher = Hasher()
         for path in threshold.groupBy {
-            if let v = view.first(path, from: root) {
-                let h: UInt64
-                switch view.kind(v) {
-                case .string: h = view.withStringBytes(v) { Hashing.words($0) }
-                case .number, .true, .false, .null: h = Hashing.words(view.rawBytes(v))
-                case .object, .array: h = Hashing.words(JSONValue(view, v).serialized())
-                }
-                group = (group ^ h) &* 0x100_0000_01b3
+            guard let v = view.first(path, from: root) else {
+                hasher.combine(-1)  // absent, unlike any length
+                continue
             }
-            group = (group ^ 0x1F) &* 0x100_0000_01b3  // field separator
+            func add(_ bytes: UnsafeBufferPointer<UInt8>) {
+                hasher.combine(bytes.count)
+                hasher.combine(bytes: UnsafeRawBufferPointer(bytes))
+            }
+            switch view.kind(v) {
+            case .string: view.withStringBytes(v) { add($0) }
+            case .number, .true, .false, .null: add(view.rawBytes(v))
+            case .object, .array: Array(JSONValue(view, v).serialized().utf8).withUnsafeBufferPointer { add($0) }
+            }
         }
+        let group = UInt64(UInt(bitPattern: hasher.finalize()))
         let epoch = TallyHit.epoch(view, root)
         let key = Key(rule: Int32(index), group: group)
         if !threshold.distinct.isEmpty {

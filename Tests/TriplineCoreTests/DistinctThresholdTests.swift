@@ -36,6 +36,33 @@ struct DistinctThresholdTests {
         return (aggregator.aggregate([], thresholds: tally, engineRules: [r]), aggregator.aggregate(raw))
     }
 
+    /// Two parameter names chosen so that the fast in-memory hash (`Hashing.words`) gives both the same value:
+    /// found in a millisecond by solving its second word (each step of that hash is invertible).
+    static let collidingUnderWords = ("user-sbp000A00A0", "user-hxz0xkh3YjU")
+
+    @Test("values chosen to collide under the fast hash still count as two: distinct values use SHA-256")
+    func chosenCollision() {
+        let (a, b) = Self.collidingUnderWords
+        #expect(Hashing.words(a) == Hashing.words(b), "the pair is a collision of the fast hash")
+        #expect(Hashing.strong(Array(a.utf8)) != Hashing.strong(Array(b.utf8)))
+        // Five parameters read, two of them the chosen pair: the threshold of five distinct values is met.
+        let names = [a, b, "/prod/db", "/prod/api", "/prod/token"]
+        let events = names.enumerated().map { k, name in Self.read([name], id: "e\(k)", offset: k) }
+        let (tally, aggregated) = Self.alerts(events)
+        #expect(tally.count == 1 && aggregated.count == 1)
+        #expect(tally.first?.count == 5)
+    }
+
+    @Test("group-by values chosen to collide under the fast hash stay two groups")
+    func chosenGroupCollision() {
+        let (a, b) = Self.collidingUnderWords
+        let r = rule("burst", "s:\n  eventName: GetParameter\ncondition: s",
+                     extra: "threshold: {count: 3, window: 60m, group_by: [requestParameters.name]}\n")
+        // Two reads in each group: neither reaches three, together they would.
+        let events = [a, b, a, b].enumerated().map { k, name in Self.read([name], id: "g\(k)", offset: k) }
+        #expect(Self.alerts(events, r).tally.isEmpty)
+    }
+
     @Test("the loader reads distinct as one path or a list, and refuses an empty one")
     func loading() {
         #expect(Self.harvest.threshold?.distinct.map(\.description) == ["requestParameters.name", "requestParameters.names"])
