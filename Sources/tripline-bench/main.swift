@@ -86,10 +86,17 @@ func corpus(events: Int, dir: String) -> [String] {
         let bytes = Gzip.compress(generator.logFile(index: k))
         let path = paths[k]
         try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        writeCorpusFile(path, Data(bytes))
     }
-    FileManager.default.createFile(atPath: marker, contents: Data())
+    writeCorpusFile(marker, Data())
     return paths
+}
+
+/// Writes one file of a generated corpus: a corpus with a file missing would be measured as a smaller one.
+func writeCorpusFile(_ path: String, _ contents: Data) {
+    guard FileManager.default.createFile(atPath: path, contents: contents) else {
+        fatalError("tripline-bench: could not write \(path)")
+    }
 }
 
 /// A day of an organisation trail in CloudTrail's own layout, unlike the main corpus (one account, two regions,
@@ -128,9 +135,9 @@ func organisationCorpus(events: Int, dir: String) -> [String] {
         let (g, k) = work[i]
         let path = paths[i]
         try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: path, contents: Data(Gzip.compress(g.logFile(index: k))))
+        writeCorpusFile(path, Data(Gzip.compress(g.logFile(index: k))))
     }
-    FileManager.default.createFile(atPath: marker, contents: Data())
+    writeCorpusFile(marker, Data())
     return paths
 }
 
@@ -194,7 +201,7 @@ func parseOnly(_ files: [[UInt8]]) -> Int {
     let g = Gunzip()
     for f in files {
         f.withUnsafeBufferPointer { try? g.decompress($0, into: &out) }
-        out.withUnsafeBufferPointer { p in
+        _ = out.withUnsafeBufferPointer { p in
             extractor.extract(p, path: "", onRecord: { _, _, _ in }, onProblem: { _ in })
         }
         records += extractor.records
@@ -314,7 +321,7 @@ func parsedEvents(_ files: ArraySlice<[UInt8]>, limit: Int = .max) -> [JSONDocum
     var documents: [JSONDocument] = []
     for f in files where documents.count < limit {
         f.withUnsafeBufferPointer { try? g.decompress($0, into: &out) }
-        out.withUnsafeBufferPointer { p in
+        _ = out.withUnsafeBufferPointer { p in
             extractor.extract(p, path: "", onRecord: { view, root, _ in
                 var text: [UInt8] = []
                 view.write(root, to: &text)
@@ -366,7 +373,7 @@ if options.ruleCosts {
     let g = Gunzip()
     for f in files {
         f.withUnsafeBufferPointer { try? g.decompress($0, into: &out) }
-        out.withUnsafeBufferPointer { p in
+        _ = out.withUnsafeBufferPointer { p in
             extractor.extract(p, path: "", onRecord: { view, root, _ in fullEngine.evaluate(view, root: root) { counts[$0] += 1 } }, onProblem: { _ in })
         }
         events += extractor.records
@@ -476,7 +483,7 @@ do {
     let iterations = 20_000
     let t = measure(options.repeats) {
         for _ in 0..<iterations {
-            envelope.withUnsafeBufferPointer { processor.process($0, path: "", findings: &findings, problems: &problems, stats: &stats) }
+            _ = envelope.withUnsafeBufferPointer { processor.process($0, path: "", findings: &findings, problems: &problems, stats: &stats) }
             findings.removeAll(keepingCapacity: true)
         }
     }
@@ -576,8 +583,12 @@ if FileManager.default.fileExists(atPath: script), !largestFiles.isEmpty {
 }
 
 if let path = options.jsonPath {
-    FileManager.default.createFile(atPath: path, contents: Data(JSONValue.object(report).serialized().utf8))
-    print("\nJSON report: \(path)")
+    if FileManager.default.createFile(atPath: path, contents: Data(JSONValue.object(report).serialized().utf8)) {
+        print("\nJSON report: \(path)")
+    } else {
+        FileHandle.standardError.write(Data("tripline-bench: could not write \(path)\n".utf8))
+        exit(1)
+    }
 }
 
 extension String {
