@@ -274,6 +274,17 @@ struct ByteRegex: Sendable {
                 negate = true
                 i += 1
             }
+            // Swift's Regex reads `--`, `&&` and `~~` in a class as set operations (`[a-f0-9--a]` is a hex digit
+            // other than a), not as ranges and literals: leave such classes to it.
+            var j = i
+            while j + 1 < bytes.count, bytes[j] != UInt8(ascii: "]") {
+                if bytes[j] == UInt8(ascii: "\\") {
+                    j += 2
+                    continue
+                }
+                if bytes[j + 1] == bytes[j], [UInt8(ascii: "-"), UInt8(ascii: "&"), UInt8(ascii: "~")].contains(bytes[j]) { return nil }
+                j += 1
+            }
             var set = ByteSet()
             var empty = true
             while true {

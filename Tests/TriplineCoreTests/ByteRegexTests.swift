@@ -14,6 +14,8 @@ struct ByteRegexTests {
         #"[0-9]+\.log$"#, "(a|bc)+$", "x$|^y", "^ab$", "b{2,}$", "(?:ab|cd)$|e$", "a.*c$", "[^/]+$", "c$|a",
         // Braces that open no counted repeat, nested and POSIX classes.
         "ab{1x|c", "x{,2}", "b{,1}c", "a{}", "[[a]b]", "[[:alpha:]]x", "[a-c[x]]",
+        // Set operations inside a class, and look-alikes that are ranges.
+        "[a-f0-9--a]", "[!--a]", "[ab&&b]", "[ab~~b]", #"[a\--z]"#, "[a-c-e]", "[--/]",
     ]
 
     static let inputs = [
@@ -24,7 +26,7 @@ struct ByteRegexTests {
         "2001:db8::1", "fe80::1%eth0", "AWS Internal", "ec2.amazonaws.com", "123456789012", "12345678901", "a1 b2",
         "AKIAIOSFODNN7EXAMPLE", "abcd", "abcde", "GetObject", "ListBuckets", "DescribeInstances", "admin", "root ",
         "]a", "Ab", "aB", "-", "8c7a1d2e-0000-4000-8000-000000000001", "aaa", "aaaa", "zz-top",
-        "12.log", "a.log.gz", "bcbca", "yz", "zx", "catalog", "abc/def", "abc/", "bb", "cab", "xe", "ecd",
+        "12.log", "a.log.gz", "bcbca", "yz", "zx", "catalog", "abc/def", "abc/", "bb", "cab", "xe", "ecd", "#", "]", "d",
     ]
 
     @Test("every supported pattern, with and without case folding, on every input")
