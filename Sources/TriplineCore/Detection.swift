@@ -825,9 +825,6 @@ final class RegexBox: @unchecked Sendable {
         }
         while i < chars.count {
             let c = chars[i]
-            if c == "(", i + 1 < chars.count, chars[i + 1] == "?", i + 2 < chars.count, chars[i + 2] != ":" {
-                return []
-            }
             // A quantifier after an atom makes that atom optional or repeated: drop it from the run.
             let next = i + 1 < chars.count ? chars[i + 1] : nil
             let quantified = next == "?" || next == "*" || next == "{" || next == "+"
@@ -836,6 +833,8 @@ final class RegexBox: @unchecked Sendable {
                 if depth == 0 { return [] }
                 i += 1
             case "(":
+                // Inline options (`(?i)`, `(?x)`) change what the rest means; only `(?:` is read.
+                if next == "?", i + 2 < chars.count, chars[i + 2] != ":" { return [] }
                 depth += 1
                 flush()
                 i += 1

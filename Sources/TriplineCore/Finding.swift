@@ -453,8 +453,6 @@ public enum Hashing {
         SHA256.hash(Array(bytes)).prefix(8).reduce(0) { $0 << 8 | UInt64($1) }
     }
 
-    public static func strong(_ bytes: [UInt8]) -> UInt64 { bytes.withUnsafeBufferPointer { strong($0) } }
-
     /// A fast 64-bit hash, eight bytes per step (FNV-1a takes one byte per multiply), for telling events apart in
     /// memory during one run by ids the attacker does not choose (CloudTrail's event ids). Not stable across
     /// versions, and not collision-resistant: values an attacker chooses use `strong` or a seeded `Hasher`, and

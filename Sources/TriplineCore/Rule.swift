@@ -98,6 +98,18 @@ public struct RelatedRule: Sendable, Equatable {
     }
 }
 
+extension JSONView {
+    /// The bytes a threshold groups or counts value `i` by: a string's text, a number's or literal's JSON, an
+    /// object's or array's compact JSON as `JSONValue` writes it (so escapes do not tell equal values apart).
+    func withThresholdBytes<R>(_ i: Int, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        switch kind(i) {
+        case .string: withStringBytes(i, body)
+        case .number, .true, .false, .null: body(rawBytes(i))
+        case .object, .array: Array(JSONValue(self, i).serialized().utf8).withUnsafeBufferPointer(body)
+        }
+    }
+}
+
 /// Alert only when `count` matching events with equal `groupBy` values fall within `window` seconds.
 ///
 /// With `distinct` paths, what is counted is not events but the different values those paths hold in the matching
@@ -126,13 +138,8 @@ public struct Threshold: Sendable, Equatable {
         var out: [UInt64] = []
         for path in distinct {
             func add(_ v: Int) -> Bool {
-                let h: UInt64
-                switch view.kind(v) {
-                case .string: h = view.withStringBytes(v) { Hashing.strong($0) }
-                case .number, .true, .false: h = Hashing.strong(view.rawBytes(v))
-                case .null: return true
-                case .object, .array: h = Hashing.strong(Array(JSONValue(view, v).serialized().utf8))
-                }
+                guard view.kind(v) != .null else { return true }
+                let h = view.withThresholdBytes(v) { Hashing.strong($0) }
                 if !out.contains(h) { out.append(h) }
                 return out.count < Threshold.maxDistinctPerEvent
             }

@@ -57,14 +57,9 @@ public struct ThresholdTally: Sendable {
                 hasher.combine(-1)  // absent, unlike any length
                 continue
             }
-            func add(_ bytes: UnsafeBufferPointer<UInt8>) {
+            view.withThresholdBytes(v) { bytes in
                 hasher.combine(bytes.count)
                 hasher.combine(bytes: UnsafeRawBufferPointer(bytes))
-            }
-            switch view.kind(v) {
-            case .string: view.withStringBytes(v) { add($0) }
-            case .number, .true, .false, .null: add(view.rawBytes(v))
-            case .object, .array: Array(JSONValue(view, v).serialized().utf8).withUnsafeBufferPointer { add($0) }
             }
         }
         let group = UInt64(UInt(bitPattern: hasher.finalize()))
